@@ -1,0 +1,3 @@
+"""polyframe backend for tensorflow (placeholder until implemented)."""
+
+from polyframe_tensorflow._backend import TensorFlowBackend as TensorFlowBackend

@@ -1,0 +1,27 @@
+"""polyframe: write a model once, train it natively on PyTorch, TensorFlow/Keras or JAX/Flax.
+
+The public API is what this module names; everything else is private. Importing polyframe
+imports no deep-learning framework.
+"""
+
+from polyframe import layers as layers
+from polyframe import optim as optim
+from polyframe.backend import AbstractBackend as AbstractBackend
+from polyframe.backend import AbstractSteps as AbstractSteps
+from polyframe.backend import get_backend as get_backend
+from polyframe.backend import list_backends as list_backends
+from polyframe.backend import register_lowering as register_lowering
+from polyframe.errors import BackendError as BackendError
+from polyframe.errors import ConfigError as ConfigError
+from polyframe.errors import DataError as DataError
+from polyframe.errors import PolyframeError as PolyframeError
+from polyframe.errors import SpecError as SpecError
+from polyframe.init import init_params as init_params
+from polyframe.model import Model as Model
+from polyframe.model import build as build
+from polyframe.reference import register_reference as register_reference
+from polyframe.spec import Sequential as Sequential
+from polyframe.spec import load_spec as load_spec
+from polyframe.spec import loads_spec as loads_spec
+
+__version__ = "0.1.0"

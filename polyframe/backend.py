@@ -1,0 +1,212 @@
+"""The backend contract, the plug-in registry (entry points) and the lowering tables.
+
+A backend is a class registered in the entry-point group ``polyframe.backends``. Looking up
+names is cheap (:func:`list_backends` reads entry-point metadata only); :func:`get_backend`
+imports and caches one backend when it is first asked for. The core never imports a framework.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+from importlib import metadata
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from polyframe.errors import BackendError
+from polyframe.optim import Optimizer
+
+GROUP = "polyframe.backends"
+ALIASES = {"pytorch": "torch", "tf": "tensorflow", "keras": "tensorflow", "flax": "jax"}
+#: The pip extra that installs each built-in backend's framework.
+EXTRAS = {"torch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
+
+
+class AbstractSteps(abc.ABC):
+    """Compiled train / eval / predict steps over one native module and its optimizer state.
+
+    Loss and metrics accumulate on the device; only :meth:`results` reads them back (one host
+    sync), so the training loop never syncs per step.
+    """
+
+    @abc.abstractmethod
+    def train(self, x: Any, y: Any, lr: float) -> None:
+        """One optimizer step on a device batch with learning rate ``lr``."""
+
+    @abc.abstractmethod
+    def evaluate(self, x: Any, y: Any) -> None:
+        """Accumulate loss and metrics of a device batch in inference mode."""
+
+    @abc.abstractmethod
+    def predict(self, x: Any) -> Any:
+        """Inference-mode outputs of a device batch (a device array)."""
+
+    @abc.abstractmethod
+    def results(self, phase: str) -> dict[str, float]:
+        """Mean loss and metrics (``phase`` 'train' or 'eval') since the last call; resets."""
+
+    @abc.abstractmethod
+    def sync(self) -> None:
+        """Write the trained state back into the native module (a no-op where it is shared)."""
+
+    def wait(self) -> None:
+        """Block until queued device work is done (for timing)."""
+
+
+class AbstractBackend(abc.ABC):
+    """What a framework plug-in implements. Parameters cross it in the canonical layout."""
+
+    name: ClassVar[str] = ""
+
+    @classmethod
+    @abc.abstractmethod
+    def available(cls) -> tuple[bool, str]:
+        """(True, '') when the framework is usable here, else (False, why)."""
+
+    @abc.abstractmethod
+    def version(self) -> str:
+        """The framework's version string(s)."""
+
+    @abc.abstractmethod
+    def devices(self) -> list[str]:
+        """Devices this backend computes on, first = default."""
+
+    @abc.abstractmethod
+    def lower(self, spec: Any, params: dict[str, np.ndarray], dtype: str = "float32") -> Any:
+        """Build the native module for ``spec`` holding the canonical ``params``."""
+
+    @abc.abstractmethod
+    def export_params(self, native: Any) -> dict[str, np.ndarray]:
+        """Every parameter and state of ``native`` in the canonical names and layout."""
+
+    @abc.abstractmethod
+    def import_params(self, native: Any, params: dict[str, np.ndarray]) -> None:
+        """Load canonical parameters into ``native`` in place."""
+
+    @abc.abstractmethod
+    def forward(self, native: Any, x: Any, training: bool = False) -> Any:
+        """Run ``native`` on a device batch (channels-last), returning a device array."""
+
+    @abc.abstractmethod
+    def to_numpy(self, t: Any) -> np.ndarray:
+        """Device array -> numpy (zero-copy where the framework allows)."""
+
+    @abc.abstractmethod
+    def from_numpy(self, a: np.ndarray) -> Any:
+        """numpy -> device array (zero-copy where the framework allows)."""
+
+    @abc.abstractmethod
+    def make_steps(
+        self,
+        native: Any,
+        spec: Any,
+        optimizer: Optimizer,
+        loss: str,
+        metrics: tuple[str, ...],
+        compile: bool | None = None,
+    ) -> AbstractSteps:
+        """Compiled steps for training ``native`` (``compile=None``: the backend's fast default)."""
+
+    def seed(self, seed: int) -> None:
+        """Seed the framework's own random streams (dropout masks)."""
+
+
+# -- lowering tables: (backend name, layer class) -> function ------------------------------
+_LOWERINGS: dict[tuple[str, type], Callable[..., Any]] = {}
+
+
+def register_lowering(backend: str, layer_cls: type) -> Callable[[Callable], Callable]:
+    """Decorator: ``fn`` lowers ``layer_cls`` on ``backend``. The function's signature is the
+    backend's own (see that backend's docs); polyframe's layers use this same table."""
+
+    def wrap(fn: Callable) -> Callable:
+        _LOWERINGS[(ALIASES.get(backend, backend), layer_cls)] = fn
+        return fn
+
+    return wrap
+
+
+def lowering_fn(backend: str, layer_cls: type) -> Callable[..., Any]:
+    """The registered lowering of ``layer_cls`` on ``backend`` (searching base classes)."""
+    for cls in layer_cls.__mro__:
+        fn = _LOWERINGS.get((backend, cls))
+        if fn is not None:
+            return fn
+    raise BackendError(
+        f"layer kind {getattr(layer_cls, 'kind', layer_cls.__name__)!r} has no lowering for the "
+        f"{backend!r} backend; register one with @polyframe.register_lowering({backend!r}, ...)"
+    )
+
+
+# -- registry --------------------------------------------------------------------------------
+_CACHE: dict[str, AbstractBackend] = {}
+
+
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=GROUP)}
+
+
+def list_backends() -> list[str]:
+    """Names of the installed backends (entry points; nothing is imported)."""
+    return sorted(_entry_points())
+
+
+def canonical_name(name: str) -> str:
+    """Resolve aliases (``pytorch`` -> ``torch``, ``tf`` -> ``tensorflow``, ``flax`` -> ``jax``)."""
+    return ALIASES.get(name.lower(), name.lower())
+
+
+def default_backend() -> str:
+    """``$POLYFRAME_BACKEND`` if set, else the first available of torch, jax, tensorflow."""
+    env = os.environ.get("POLYFRAME_BACKEND")
+    if env:
+        return canonical_name(env)
+    names = list_backends()
+    for name in ("torch", "jax", "tensorflow", *names):
+        if name in names and backend_status(name)[0]:
+            return name
+    raise BackendError(
+        "no backend is installed; install one with pip install 'polyframe[torch]' "
+        "(or [tensorflow], [jax], [all])"
+    )
+
+
+def _load_class(name: str) -> type[AbstractBackend]:
+    eps = _entry_points()
+    if name not in eps:
+        known = ", ".join(sorted(eps)) or "none"
+        raise BackendError(
+            f"unknown backend {name!r}; available: {known} (aliases: "
+            f"{', '.join(f'{a}={b}' for a, b in ALIASES.items())})"
+        )
+    try:
+        return eps[name].load()
+    except ImportError as exc:
+        extra = EXTRAS.get(name, name)
+        raise BackendError(
+            f"backend {name!r} cannot be imported ({exc}); install its framework with "
+            f"pip install 'polyframe[{extra}]'"
+        ) from None
+
+
+def backend_status(name: str) -> tuple[bool, str]:
+    """(usable, reason) for a backend name, importing its plug-in but not building anything."""
+    try:
+        cls = _load_class(canonical_name(name))
+    except BackendError as exc:
+        return False, str(exc)
+    return cls.available()
+
+
+def get_backend(name: str | None = None) -> AbstractBackend:
+    """The backend instance for ``name`` (default: :func:`default_backend`), cached."""
+    key = canonical_name(name) if name else default_backend()
+    if key not in _CACHE:
+        cls = _load_class(key)
+        ok, why = cls.available()
+        if not ok:
+            extra = EXTRAS.get(key, key)
+            raise BackendError(f"backend {key!r} is unavailable: {why}; try pip install 'polyframe[{extra}]'")
+        _CACHE[key] = cls()
+    return _CACHE[key]

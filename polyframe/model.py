@@ -1,0 +1,100 @@
+"""Model: the backend-neutral handle around one native module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from polyframe.backend import AbstractBackend, get_backend
+from polyframe.errors import DataError
+from polyframe.init import init_params
+
+
+def check_inputs(spec: Any, x: Any, what: str = "input") -> np.ndarray:
+    """Validate a batch against the spec's input shape and dtype; return it as numpy in the
+    model's input dtype. Raises DataError naming both shapes or dtypes."""
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except Exception:  # noqa: BLE001 - anything that is not array-like
+            raise DataError(f"{what} must be a numpy array, got {type(x).__name__}") from None
+    expected = tuple(spec.input_shape)
+    if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
+        raise DataError(
+            f"{what} has shape {tuple(x.shape)}, but the model expects (batch, "
+            f"{', '.join(map(str, expected))})"
+        )
+    want = np.dtype(spec.input_dtype) if spec.input_dtype != "bfloat16" else np.dtype("float32")
+    if np.issubdtype(want, np.floating):
+        if not np.issubdtype(x.dtype, np.floating):
+            raise DataError(
+                f"{what} has dtype {x.dtype}, but the model expects floating-point input "
+                f"({spec.input_dtype}); convert with x.astype('float32')"
+            )
+    elif not np.issubdtype(x.dtype, np.integer):
+        raise DataError(f"{what} has dtype {x.dtype}, but the model expects integer input ({spec.input_dtype})")
+    return np.ascontiguousarray(x, dtype=want)
+
+
+class Model:
+    """A spec lowered to one backend's native module.
+
+    ``model(x)`` takes and returns numpy arrays (channels-last); ``model.native`` is the
+    framework's own module (``torch.nn.Module``, Keras model, ``flax.nnx.Module``).
+    """
+
+    def __init__(self, spec: Any, backend: AbstractBackend, native: Any, dtype: str = "float32"):
+        self.spec = spec
+        self._backend = backend
+        self.native = native
+        self.dtype = dtype
+
+    @property
+    def backend(self) -> str:
+        """The backend's name (``torch``, ``tensorflow``, ``jax``)."""
+        return self._backend.name
+
+    @property
+    def backend_impl(self) -> AbstractBackend:
+        """The backend object this model was built with."""
+        return self._backend
+
+    def __call__(self, x: Any, training: bool = False) -> np.ndarray:
+        """Forward pass of a numpy batch, returning numpy."""
+        be = self._backend
+        out = be.forward(self.native, be.from_numpy(check_inputs(self.spec, x)), training)
+        return be.to_numpy(out)
+
+    def params(self) -> dict[str, np.ndarray]:
+        """All parameters and state as ``{'<layer>.<param>': array}`` in the canonical layout."""
+        return self._backend.export_params(self.native)
+
+    def load_params(self, params: dict[str, np.ndarray]) -> None:
+        """Load canonical parameters; names and shapes must match the spec exactly."""
+        expected = self.spec.param_specs()
+        missing = [k for k in expected if k not in params]
+        extra = [k for k in params if k not in expected]
+        if missing or extra:
+            raise DataError(
+                f"parameters do not match the spec: missing {missing[:5]}, unexpected {extra[:5]}"
+            )
+        for name, ps in expected.items():
+            shape = tuple(np.shape(params[name]))
+            if shape != tuple(ps.shape):
+                raise DataError(f"parameter {name!r}: expected shape {tuple(ps.shape)}, got {shape}")
+        self._backend.import_params(
+            self.native, {k: np.asarray(v, dtype=self.dtype) for k, v in params.items()}
+        )
+
+    def __repr__(self) -> str:
+        return f"Model(backend={self.backend!r}, output_shape={self.spec.output_shape})"
+
+
+def build(spec: Any, backend: str | None = None, seed: int = 0, dtype: str = "float32") -> Model:
+    """Lower ``spec`` to a native module on ``backend`` with canonical initial weights from
+    ``seed`` (identical on every backend)."""
+    be = get_backend(backend)
+    be.seed(seed)
+    params = init_params(spec, seed, dtype)
+    return Model(spec, be, be.lower(spec, params, dtype), dtype)

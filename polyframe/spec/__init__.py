@@ -1,0 +1,18 @@
+"""The layer-spec DSL: frozen, declarative, validated at build time, YAML/JSON round trip."""
+
+from polyframe.spec import conv as _conv  # noqa: F401  (registers layer kinds)
+from polyframe.spec import core_layers as _core  # noqa: F401
+from polyframe.spec import normalization as _norm  # noqa: F401
+from polyframe.spec import pooling as _pool  # noqa: F401
+from polyframe.spec.layer import Layer as Layer
+from polyframe.spec.layer import ParamSpec as ParamSpec
+from polyframe.spec.layer import layer_kinds as layer_kinds
+from polyframe.spec.layer import register_layer as register_layer
+from polyframe.spec.sequential import Node as Node
+from polyframe.spec.sequential import Sequential as Sequential
+from polyframe.spec.serialize import load_spec as load_spec
+from polyframe.spec.serialize import loads_spec as loads_spec
+from polyframe.spec.serialize import register_model_kind as register_model_kind
+from polyframe.spec.serialize import spec_from_dict as spec_from_dict
+
+register_model_kind("Sequential", Sequential)

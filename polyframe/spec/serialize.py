@@ -1,0 +1,108 @@
+"""YAML and JSON forms of specs. A spec file is data, never code: YAML is read with safe_load."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from polyframe.errors import SpecError
+from polyframe.spec.layer import Layer, layer_class
+
+FORMAT = "polyframe.spec/1"
+_MODEL_KINDS: dict[str, Any] = {}
+
+
+def register_model_kind(name: str, cls: Any) -> None:
+    """Make a container spec class (Sequential, Graph, ...) loadable by its ``model:`` name."""
+    _MODEL_KINDS[name] = cls
+
+
+def layer_to_dict(layer: Layer) -> dict[str, Any]:
+    """``{'kind': ..., 'version': ..., **non-default arguments}``."""
+    return {"kind": layer.kind, "version": layer.version, **layer.config()}
+
+
+def layer_from_dict(data: Any, index: int) -> Layer:
+    """Build one layer from its mapping; errors name ``layers[index]``."""
+    where = f"layers[{index}]"
+    if not isinstance(data, dict) or "kind" not in data:
+        raise SpecError(f"{where}: expected a mapping with a 'kind' key, got {data!r}")
+    args = dict(data)
+    kind = args.pop("kind")
+    version = args.pop("version", 1)
+    try:
+        cls = layer_class(kind)
+    except SpecError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+    if not isinstance(version, int) or version > cls.version:
+        raise SpecError(
+            f"{where} ({kind}): version {version!r} is newer than this polyframe supports "
+            f"(version {cls.version}); upgrade polyframe to read this spec"
+        )
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in list(args.items()):
+        if key in fields and isinstance(value, list):
+            args[key] = tuple(value)
+    try:
+        return cls(**args)
+    except SpecError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+
+
+def spec_from_dict(data: Any) -> Any:
+    """Build a model spec from its plain-data form (what YAML/JSON files hold)."""
+    if not isinstance(data, dict):
+        raise SpecError(f"a spec must be a mapping with 'model' and 'layers', got {type(data).__name__}")
+    fmt = data.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise SpecError(f"unsupported spec format {fmt!r}; this polyframe reads {FORMAT!r}")
+    kind = data.get("model", "Sequential")
+    if kind not in _MODEL_KINDS:
+        raise SpecError(f"unknown model kind {kind!r}; known: {', '.join(sorted(_MODEL_KINDS))}")
+    return _MODEL_KINDS[kind].from_dict(data)
+
+
+def _write(text: str, path: str | Path | None) -> str:
+    if path is not None:
+        Path(path).write_text(text)
+    return text
+
+
+def dump_yaml(data: dict[str, Any], path: str | Path | None = None) -> str:
+    """Serialize plain data to YAML (block style, keys in insertion order)."""
+    import yaml
+
+    return _write(yaml.safe_dump(data, sort_keys=False, default_flow_style=None), path)
+
+
+def dump_json(data: dict[str, Any], path: str | Path | None = None) -> str:
+    """Serialize plain data to indented JSON."""
+    return _write(json.dumps(data, indent=2) + "\n", path)
+
+
+def loads_spec(text: str, fmt: str = "yaml") -> Any:
+    """Parse a spec from YAML (safe loader; JSON is valid YAML too) or JSON text."""
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"spec is not valid JSON: {exc}") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise SpecError(f"spec is not valid YAML (only plain data is accepted): {first}") from None
+    return spec_from_dict(data)
+
+
+def load_spec(path: str | Path) -> Any:
+    """Read a spec file (``.yaml``/``.yml``/``.json``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise SpecError(f"spec file {str(p)!r} does not exist")
+    return loads_spec(p.read_text(), "json" if p.suffix == ".json" else "yaml")
