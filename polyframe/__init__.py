@@ -4,8 +4,12 @@ The public API is what this module names; everything else is private. Importing 
 imports no deep-learning framework.
 """
 
+from polyframe import callbacks as callbacks
+from polyframe import data as data
 from polyframe import layers as layers
+from polyframe import models as models
 from polyframe import optim as optim
+from polyframe import reference as reference
 from polyframe.backend import AbstractBackend as AbstractBackend
 from polyframe.backend import AbstractSteps as AbstractSteps
 from polyframe.backend import get_backend as get_backend
@@ -23,5 +27,6 @@ from polyframe.reference import register_reference as register_reference
 from polyframe.spec import Sequential as Sequential
 from polyframe.spec import load_spec as load_spec
 from polyframe.spec import loads_spec as loads_spec
+from polyframe.trainer import Trainer as Trainer
 
 __version__ = "0.1.0"

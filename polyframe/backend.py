@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import abc
 import os
-from importlib import metadata
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -49,6 +48,10 @@ class AbstractSteps(abc.ABC):
     @abc.abstractmethod
     def sync(self) -> None:
         """Write the trained state back into the native module (a no-op where it is shared)."""
+
+    def pull(self) -> None:
+        """Re-read the state from the native module (after ``Model.load_params``); a no-op
+        where the steps work on the native module itself."""
 
     def wait(self) -> None:
         """Block until queued device work is done (for timing)."""
@@ -143,7 +146,9 @@ def lowering_fn(backend: str, layer_cls: type) -> Callable[..., Any]:
 _CACHE: dict[str, AbstractBackend] = {}
 
 
-def _entry_points() -> dict[str, metadata.EntryPoint]:
+def _entry_points() -> dict[str, Any]:
+    from importlib import metadata  # lazy: ~25 ms that `import polyframe` need not pay
+
     return {ep.name: ep for ep in metadata.entry_points(group=GROUP)}
 
 
@@ -207,6 +212,8 @@ def get_backend(name: str | None = None) -> AbstractBackend:
         ok, why = cls.available()
         if not ok:
             extra = EXTRAS.get(key, key)
-            raise BackendError(f"backend {key!r} is unavailable: {why}; try pip install 'polyframe[{extra}]'")
+            raise BackendError(
+                f"backend {key!r} is unavailable: {why}; try pip install 'polyframe[{extra}]'"
+            )
         _CACHE[key] = cls()
     return _CACHE[key]

@@ -29,9 +29,15 @@ def check_targets(loss: str, output_shape: tuple[int, ...], y: np.ndarray) -> np
                 f"but the model outputs {output_shape}"
             )
         if y.ndim != 1:
-            raise DataError(f"cross_entropy expects integer labels of shape (N,), got shape {y.shape}")
+            raise DataError(
+                f"cross_entropy expects integer labels of shape (N,), got shape {y.shape}"
+            )
         if not np.issubdtype(y.dtype, np.integer):
-            if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            if (
+                np.issubdtype(y.dtype, np.floating)
+                and np.all(np.isfinite(y))
+                and np.all(y == np.round(y))
+            ):
                 y = y.astype(np.int64)
             else:
                 raise DataError(f"cross_entropy expects integer class labels, got dtype {y.dtype}")

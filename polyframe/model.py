@@ -33,7 +33,9 @@ def check_inputs(spec: Any, x: Any, what: str = "input") -> np.ndarray:
                 f"({spec.input_dtype}); convert with x.astype('float32')"
             )
     elif not np.issubdtype(x.dtype, np.integer):
-        raise DataError(f"{what} has dtype {x.dtype}, but the model expects integer input ({spec.input_dtype})")
+        raise DataError(
+            f"{what} has dtype {x.dtype}, but the model expects integer input ({spec.input_dtype})"
+        )
     return np.ascontiguousarray(x, dtype=want)
 
 
@@ -82,7 +84,9 @@ class Model:
         for name, ps in expected.items():
             shape = tuple(np.shape(params[name]))
             if shape != tuple(ps.shape):
-                raise DataError(f"parameter {name!r}: expected shape {tuple(ps.shape)}, got {shape}")
+                raise DataError(
+                    f"parameter {name!r}: expected shape {tuple(ps.shape)}, got {shape}"
+                )
         self._backend.import_params(
             self.native, {k: np.asarray(v, dtype=self.dtype) for k, v in params.items()}
         )

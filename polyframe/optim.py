@@ -21,7 +21,9 @@ class Optimizer:
 
     def __post_init__(self) -> None:
         if not isinstance(self.lr, (int, float)) or self.lr <= 0:
-            raise ConfigError(f"{type(self).__name__}: lr must be a positive number, got {self.lr!r}")
+            raise ConfigError(
+                f"{type(self).__name__}: lr must be a positive number, got {self.lr!r}"
+            )
 
     @property
     def name(self) -> str:

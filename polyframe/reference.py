@@ -48,8 +48,10 @@ def reference_fn(layer_cls: type[Layer]) -> ReferenceFn:
     for cls in layer_cls.__mro__:
         if cls in _REFERENCES:
             return _REFERENCES[cls]
-    raise SpecError(f"layer kind {layer_cls.kind!r} has no numpy reference; register one with "
-                    "@polyframe.reference.register_reference")
+    raise SpecError(
+        f"layer kind {layer_cls.kind!r} has no numpy reference; register one with "
+        "@polyframe.reference.register_reference"
+    )
 
 
 # -- activations ---------------------------------------------------------------------------
@@ -156,7 +158,9 @@ def _global_avg(layer: GlobalAvgPool2D, p: dict, x: np.ndarray, ctx: Context) ->
 
 
 @register_reference(BatchNorm)
-def _batchnorm(layer: BatchNorm, p: dict[str, np.ndarray], x: np.ndarray, ctx: Context) -> np.ndarray:
+def _batchnorm(
+    layer: BatchNorm, p: dict[str, np.ndarray], x: np.ndarray, ctx: Context
+) -> np.ndarray:
     axes = tuple(range(x.ndim - 1))
     if ctx.training:
         mean = x.mean(axis=axes)
@@ -190,8 +194,7 @@ def forward(
     h = np.asarray(x, dtype=np.float64) if np.issubdtype(x.dtype, np.floating) else np.asarray(x)
     for node in spec.nodes:
         local = {
-            k: np.asarray(params[f"{node.name}.{k}"], dtype=np.float64)
-            for k in node.param_specs()
+            k: np.asarray(params[f"{node.name}.{k}"], dtype=np.float64) for k in node.param_specs()
         }
         ctx = Context(training=training)
         h = reference_fn(type(node.layer))(node.layer, local, h, ctx)

@@ -1,3 +1,18 @@
-"""polyframe backend for jax (placeholder until implemented)."""
+"""polyframe backend for JAX / Flax NNX / optax.
+
+Importing this package registers the built-in layer lowerings in polyframe's lowering table
+when JAX and Flax are installed; without them only :class:`JaxBackend` is defined, and its
+``available()`` says what is missing.
+"""
 
 from polyframe_jax._backend import JaxBackend as JaxBackend
+
+__all__ = ["JaxBackend", "Lowered", "PolyframeSequential", "lowering_dtype", "lowering_rngs"]
+
+if JaxBackend.available()[0]:
+    from polyframe_jax import batchnorm as _batchnorm  # noqa: F401  (registers BatchNorm)
+    from polyframe_jax import layers as _layers  # noqa: F401  (registers built-in lowerings)
+    from polyframe_jax.lowering import Lowered as Lowered
+    from polyframe_jax.lowering import lowering_dtype as lowering_dtype
+    from polyframe_jax.lowering import lowering_rngs as lowering_rngs
+    from polyframe_jax.module import PolyframeSequential as PolyframeSequential

@@ -73,7 +73,8 @@ class Conv2D(Layer):
     def __post_init__(self) -> None:
         kind = self.kind
         check(
-            isinstance(self.filters, int) and not isinstance(self.filters, bool)
+            isinstance(self.filters, int)
+            and not isinstance(self.filters, bool)
             and self.filters > 0,
             self,
             f"filters must be a positive int, got {self.filters!r}",
@@ -81,7 +82,11 @@ class Conv2D(Layer):
         object.__setattr__(self, "kernel_size", as_pair(self.kernel_size, "kernel_size", kind))
         object.__setattr__(self, "strides", as_pair(self.strides, "strides", kind))
         object.__setattr__(self, "dilation", as_pair(self.dilation, "dilation", kind))
-        check(self.padding in PADDINGS, self, f"padding must be one of {PADDINGS}, got {self.padding!r}")
+        check(
+            self.padding in PADDINGS,
+            self,
+            f"padding must be one of {PADDINGS}, got {self.padding!r}",
+        )
         check(
             isinstance(self.groups, int) and self.groups >= 1,
             self,

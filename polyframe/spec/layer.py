@@ -130,8 +130,10 @@ def as_pair(value: int | tuple[int, int] | list[int], what: str, kind: str) -> t
         raise SpecError(f"{kind}: {what} must be an int or a pair of ints, got {value!r}")
     if isinstance(value, int):
         pair = (value, value)
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):
         pair = (int(value[0]), int(value[1]))
     else:

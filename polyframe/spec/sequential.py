@@ -57,9 +57,11 @@ class Sequential:
     def __post_init__(self) -> None:
         layers = self.layers
         if not isinstance(layers, (list, tuple)):
-            raise SpecError(f"Sequential: layers must be a list of layers, got {type(layers).__name__}")
+            raise SpecError(
+                f"Sequential: layers must be a list of layers, got {type(layers).__name__}"
+            )
         object.__setattr__(self, "layers", tuple(layers))
-        self.nodes  # validate now, before any framework is involved
+        _ = self.nodes  # validate now, before any framework is involved
 
     @cached_property
     def nodes(self) -> tuple[Node, ...]:
@@ -96,7 +98,9 @@ class Sequential:
             try:
                 out = layer.output_shape(shape)
             except SpecError as exc:
-                raise SpecError(f"{describe(layer, index, name)}: {_strip_kind(exc, layer)}") from None
+                raise SpecError(
+                    f"{describe(layer, index, name)}: {_strip_kind(exc, layer)}"
+                ) from None
             nodes.append(Node(name, layer, shape, tuple(out), f"layers[{index}]"))
             shape = tuple(out)
         return tuple(nodes)
@@ -127,7 +131,7 @@ class Sequential:
     # -- serialization (see polyframe.spec.serialize) -------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A plain-data description (the same content as the YAML/JSON forms)."""
-        from polyframe.spec.serialize import layer_to_dict, FORMAT
+        from polyframe.spec.serialize import FORMAT, layer_to_dict
 
         return {
             "format": FORMAT,
@@ -137,14 +141,17 @@ class Sequential:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Sequential":
+    def from_dict(cls, data: dict[str, Any]) -> Sequential:
         """Inverse of :meth:`to_dict`."""
         from polyframe.spec.serialize import layer_from_dict
 
         raw = data.get("layers")
         if not isinstance(raw, list):
             raise SpecError("Sequential: 'layers' must be a list of layer mappings")
-        return cls([layer_from_dict(item, i) for i, item in enumerate(raw)], name=data.get("name", "sequential"))
+        return cls(
+            [layer_from_dict(item, i) for i, item in enumerate(raw)],
+            name=data.get("name", "sequential"),
+        )
 
     def to_yaml(self, path: str | None = None) -> str:
         """The spec as YAML; also written to ``path`` when given."""
@@ -167,7 +174,9 @@ class Sequential:
         for node in self.nodes:
             count = sum(math.prod(p.shape) for p in node.param_specs().values())
             total += count
-            rows.append(f"{node.name:<20} {node.layer.kind:<16} {str(node.output_shape):<18} {count:>10}")
+            rows.append(
+                f"{node.name:<20} {node.layer.kind:<16} {str(node.output_shape):<18} {count:>10}"
+            )
         rows.append(f"total parameters: {total}")
         return "\n".join(rows)
 
@@ -175,7 +184,7 @@ class Sequential:
 def _strip_kind(exc: SpecError, layer: Layer) -> str:
     msg = str(exc)
     prefix = f"{layer.kind}: "
-    return msg[len(prefix):] if msg.startswith(prefix) else msg
+    return msg[len(prefix) :] if msg.startswith(prefix) else msg
 
 
 def sequential(layers: Iterable[Layer], name: str = "sequential") -> Sequential:

@@ -54,7 +54,9 @@ def layer_from_dict(data: Any, index: int) -> Layer:
 def spec_from_dict(data: Any) -> Any:
     """Build a model spec from its plain-data form (what YAML/JSON files hold)."""
     if not isinstance(data, dict):
-        raise SpecError(f"a spec must be a mapping with 'model' and 'layers', got {type(data).__name__}")
+        raise SpecError(
+            f"a spec must be a mapping with 'model' and 'layers', got {type(data).__name__}"
+        )
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
         raise SpecError(f"unsupported spec format {fmt!r}; this polyframe reads {FORMAT!r}")
@@ -96,7 +98,9 @@ def loads_spec(text: str, fmt: str = "yaml") -> Any:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise SpecError(f"spec is not valid YAML (only plain data is accepted): {first}") from None
+            raise SpecError(
+                f"spec is not valid YAML (only plain data is accepted): {first}"
+            ) from None
     return spec_from_dict(data)
 
 

@@ -1,0 +1,150 @@
+"""JaxBackend: polyframe's contract implemented with JAX, Flax NNX and optax."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from polyframe.backend import AbstractBackend, lowering_fn
+from polyframe.errors import BackendError
+from polyframe.optim import Optimizer
+
+_REQUIRED = ("jax", "flax", "optax")
+
+
+class JaxBackend(AbstractBackend):
+    """Lowers a spec to a :class:`polyframe_jax.PolyframeSequential` (a ``flax.nnx.Module``)."""
+
+    name = "jax"
+
+    def __init__(self) -> None:
+        self._seed = 0
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        """True when jax, flax and optax are importable (checked without importing them)."""
+        missing = [m for m in _REQUIRED if importlib.util.find_spec(m) is None]
+        if missing:
+            return False, f"{', '.join(missing)} not installed (pip install 'polyframe[jax]')"
+        return True, ""
+
+    def version(self) -> str:
+        """``jax X, flax Y, optax Z``."""
+        import flax
+        import jax
+        import optax
+
+        return f"jax {jax.__version__}, flax {flax.__version__}, optax {optax.__version__}"
+
+    def devices(self) -> list[str]:
+        """JAX's devices on its default platform (the accelerator when present, else CPU)."""
+        import jax
+
+        return [f"{d.platform}:{d.id}" for d in jax.devices()]
+
+    def seed(self, seed: int) -> None:
+        """Seed the ``dropout`` RNG stream of the models lowered from now on."""
+        self._seed = int(seed)
+
+    def lower(self, spec: Any, params: dict[str, np.ndarray], dtype: str = "float32") -> Any:
+        """Build a :class:`PolyframeSequential` through the lowering table; load ``params``."""
+        import jax.numpy as jnp
+        from flax import nnx
+
+        from polyframe_jax.lowering import as_lowered, lowering_context
+        from polyframe_jax.module import PolyframeSequential
+
+        layers, codecs = [], []
+        rngs = nnx.Rngs(self._seed, dropout=self._seed)
+        with lowering_context(rngs, jnp.dtype(dtype)):
+            for node in spec.nodes:
+                where = f"{node.path} {node.name!r} ({node.layer.kind})"
+                low = as_lowered(lowering_fn("jax", type(node.layer))(node.layer, node), where)
+                found, want = sorted(low.dump(low.module)), sorted(node.param_specs())
+                if found != want:
+                    raise BackendError(
+                        f"{where}: the jax lowering gives native variables {found} but the spec "
+                        f"has canonical parameters {want}; name them canonically or return "
+                        "polyframe_jax.Lowered(module, load, dump)"
+                    )
+                layers.append((node.name, low.module))
+                codecs.append((node.name, low.load, low.dump, tuple(node.param_specs())))
+        model = PolyframeSequential(layers, tuple(codecs))
+        model.import_params(params)
+        model.eval()
+        return model
+
+    def export_params(self, native: Any) -> dict[str, np.ndarray]:
+        """Canonical parameters and state of a lowered module (numpy copies)."""
+        return _check(native).export_params()
+
+    def import_params(self, native: Any, params: dict[str, np.ndarray]) -> None:
+        """Load canonical parameters into a lowered module in place."""
+        _check(native).import_params(params)
+
+    def forward(self, native: Any, x: Any, training: bool = False) -> Any:
+        """Run any ``nnx.Module`` in training or inference mode (jit-compiled per graph);
+        training mode writes updated batch-norm statistics and RNG counters back."""
+        from flax import nnx
+
+        from polyframe_jax.module import training_mode
+
+        with training_mode(native, training):
+            graphdef, state = nnx.split(native)
+            y, new_state = _apply(graphdef, state, x)
+            if training:
+                nnx.update(native, new_state)
+        return y
+
+    def to_numpy(self, t: Any) -> np.ndarray:
+        """Device array -> numpy (zero-copy on CPU; read-only)."""
+        return np.asarray(t)
+
+    def from_numpy(self, a: np.ndarray) -> Any:
+        """numpy -> device array; 64-bit arrays become 32-bit unless ``jax_enable_x64``."""
+        import jax
+
+        a = np.asarray(a)
+        if not jax.config.jax_enable_x64 and a.dtype.itemsize == 8:
+            if a.dtype.kind in "iu":
+                a = a.astype(np.int32)
+            elif a.dtype.kind == "f":
+                a = a.astype(np.float32)
+        return jax.device_put(a)
+
+    def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: str,
+                   metrics: tuple[str, ...], compile: bool | None = None) -> Any:
+        """:class:`polyframe_jax.steps.JaxSteps` (``compile=False``: eager, for debugging)."""
+        from polyframe_jax.steps import JaxSteps
+
+        return JaxSteps(native, optimizer, loss, metrics, compile)
+
+
+def _check(native: Any) -> Any:
+    from polyframe_jax.module import PolyframeSequential
+
+    if not isinstance(native, PolyframeSequential):
+        raise BackendError(
+            f"expected a module built by the jax backend (PolyframeSequential), got "
+            f"{type(native).__name__}"
+        )
+    return native
+
+
+@functools.cache
+def _jitted_apply() -> Any:
+    import jax
+    from flax import nnx
+
+    def apply(graphdef: Any, state: Any, x: Any) -> Any:
+        model = nnx.merge(graphdef, state)
+        return model(x), nnx.state(model)
+
+    return jax.jit(apply, static_argnums=0)
+
+
+def _apply(graphdef: Any, state: Any, x: Any) -> Any:
+    return _jitted_apply()(graphdef, state, x)

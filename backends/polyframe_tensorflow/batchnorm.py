@@ -1,0 +1,80 @@
+"""A Keras BatchNorm layer that follows polyframe's canonical running-statistics rule.
+
+``keras.layers.BatchNormalization`` stores the *biased* batch variance; the canonical rule
+(torch's) stores the unbiased one (``n / (n - 1)``) while normalizing with the biased one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polyframe_tensorflow._env import keras, tf
+
+ops = keras.ops
+
+
+@keras.saving.register_keras_serializable(package="polyframe")
+class CanonicalBatchNorm(keras.layers.Layer):
+    """Batch normalization over the last axis; weights ``gamma, beta, moving_mean, moving_var``.
+
+    ``momentum`` is the fraction of the running statistic that is kept.
+    """
+
+    def __init__(
+        self,
+        momentum: float = 0.9,
+        epsilon: float = 1e-5,
+        center: bool = True,
+        scale: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        c = (int(input_shape[-1]),)
+        self.gamma = (
+            self.add_weight(shape=c, initializer="ones", name="gamma") if self.scale else None
+        )
+        self.beta = (
+            self.add_weight(shape=c, initializer="zeros", name="beta") if self.center else None
+        )
+        self.moving_mean = self.add_weight(
+            shape=c, initializer="zeros", name="moving_mean", trainable=False
+        )
+        self.moving_var = self.add_weight(
+            shape=c, initializer="ones", name="moving_var", trainable=False
+        )
+
+    def call(self, x: Any, training: bool = False) -> Any:
+        if training:
+            axes = tuple(range(len(x.shape) - 1))
+            mean = ops.mean(x, axis=axes)
+            var = ops.mean(ops.square(x - mean), axis=axes)
+            n = ops.cast(tf.reduce_prod(tf.shape(x)[:-1]), var.dtype)
+            unbiased = var * n / ops.maximum(n - 1.0, 1.0)
+            m, dtype = self.momentum, self.moving_mean.dtype
+            self.moving_mean.assign(m * self.moving_mean + (1.0 - m) * ops.cast(mean, dtype))
+            self.moving_var.assign(m * self.moving_var + (1.0 - m) * ops.cast(unbiased, dtype))
+        else:
+            mean = ops.cast(self.moving_mean, x.dtype)
+            var = ops.cast(self.moving_var, x.dtype)
+        y = (x - mean) / ops.sqrt(var + self.epsilon)
+        if self.gamma is not None:
+            y = y * ops.cast(self.gamma, x.dtype)
+        if self.beta is not None:
+            y = y + ops.cast(self.beta, x.dtype)
+        return y
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            momentum=self.momentum, epsilon=self.epsilon, center=self.center, scale=self.scale
+        )
+        return config

@@ -1,0 +1,124 @@
+"""``TorchBackend``: the polyframe contract implemented with PyTorch.
+
+This module imports torch only when the backend is instantiated, so :meth:`available` can
+report a missing torch instead of failing at import.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from polyframe.backend import AbstractBackend, AbstractSteps
+from polyframe.errors import BackendError
+from polyframe.optim import Optimizer, get_optimizer
+
+
+class TorchBackend(AbstractBackend):
+    """PyTorch backend: the native module is a ``torch.nn.Sequential`` of torch layers."""
+
+    name = "torch"
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        """(True, '') when torch can be imported (checked without importing it)."""
+        if importlib.util.find_spec("torch") is None:
+            return False, "torch is not installed (pip install 'polyframe[torch]')"
+        return True, ""
+
+    def __init__(self) -> None:
+        import torch
+
+        from polyframe_torch import native
+
+        self._torch = torch
+        self._native = native
+        self._device = torch.device(self.devices()[0])
+
+    def version(self) -> str:
+        """torch's version, with the CUDA version when built with CUDA."""
+        torch = self._torch
+        cuda = getattr(torch.version, "cuda", None)
+        return f"torch {torch.__version__}" + (f" (CUDA {cuda})" if cuda else "")
+
+    def devices(self) -> list[str]:
+        """Accelerators first (every CUDA device, else MPS), then the CPU."""
+        torch = self._torch
+        if torch.cuda.is_available():
+            return [f"cuda:{i}" for i in range(torch.cuda.device_count())] + ["cpu"]
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return ["mps", "cpu"]
+        return ["cpu"]
+
+    def seed(self, seed: int) -> None:
+        """Seed torch's generators (CPU and every accelerator): dropout masks."""
+        self._torch.manual_seed(int(seed))
+
+    # -- native module --------------------------------------------------------------------
+    def lower(self, spec: Any, params: dict[str, np.ndarray], dtype: str = "float32") -> Any:
+        """A ``PolyframeSequential`` (an ``nn.Sequential``) on the default device, in eval
+        mode, holding ``params``."""
+        torch_dtype = self._native.TORCH_DTYPES.get(dtype)
+        if torch_dtype is None:
+            raise BackendError(
+                f"dtype {dtype!r} is not supported by the torch backend; "
+                f"use one of {', '.join(self._native.TORCH_DTYPES)}"
+            )
+        module = self._native.build_native(spec)
+        module.to(device=self._device, dtype=torch_dtype)
+        self._native.import_params(module, params)
+        return module.eval()
+
+    def export_params(self, native: Any) -> dict[str, np.ndarray]:
+        """Canonical names and layouts, including batch-norm running statistics."""
+        return self._native.export_params(native)
+
+    def import_params(self, native: Any, params: dict[str, np.ndarray]) -> None:
+        """Copy canonical parameters into ``native`` in place."""
+        self._native.import_params(native, params)
+
+    def forward(self, native: Any, x: Any, training: bool = False) -> Any:
+        """Run ``native`` without autograd; ``training=True`` uses batch statistics, updates
+        the running statistics and applies dropout. Leaves the module in that mode."""
+        torch = self._torch
+        if native.training != training:
+            native.train(training)
+        first = next(native.parameters(), None)
+        if first is not None and x.is_floating_point() and x.dtype != first.dtype:
+            x = x.to(first.dtype)
+        with torch.no_grad():
+            return native(x)
+
+    def to_numpy(self, t: Any) -> np.ndarray:
+        """Tensor -> numpy; zero-copy for CPU tensors (bfloat16/float16 become float32)."""
+        t = t.detach()
+        if t.dtype in (self._torch.bfloat16, self._torch.float16):
+            t = t.float()
+        return t.cpu().numpy()
+
+    def from_numpy(self, a: np.ndarray) -> Any:
+        """numpy -> tensor on the default device; zero-copy on the CPU."""
+        a = np.asarray(a)
+        if not a.flags.writeable or any(s < 0 for s in a.strides):
+            a = np.array(a)
+        t = self._torch.from_numpy(a)
+        if self._device.type != "cpu":
+            t = t.to(self._device, non_blocking=True)
+        return t
+
+    def make_steps(
+        self,
+        native: Any,
+        spec: Any,
+        optimizer: Optimizer,
+        loss: str,
+        metrics: tuple[str, ...],
+        compile: bool | None = None,
+    ) -> AbstractSteps:
+        """Eager steps with a fused torch optimizer; ``compile=True`` adds ``torch.compile``."""
+        from polyframe_torch.steps import TorchSteps
+
+        return TorchSteps(native, spec, get_optimizer(optimizer), loss, metrics, compile)

@@ -1,0 +1,132 @@
+"""The native module: a ``torch.nn.Sequential`` with one torch layer per spec node.
+
+Layer lookup goes through the core table (:func:`polyframe.backend.lowering_fn`). Between
+layers the builder inserts parameter-free permutes only where the layout changes: once at the
+start of a run of channels-first layers (conv, pool, batch norm) and once back before a layer
+that needs channels-last (Flatten, Dense, user layers) or at the output.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from polyframe.backend import lowering_fn
+from polyframe.errors import BackendError
+from polyframe_torch import layers as _layers  # noqa: F401  (registers the built-in lowerings)
+from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST, LAYOUTS, Lowered
+from polyframe_torch.modules import ToChannelsFirst, ToChannelsLast
+from polyframe_torch.params import default_codec
+
+TORCH_DTYPES = {
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+class PolyframeSequential(nn.Sequential):
+    """``nn.Sequential`` keyed by the spec's layer names, plus permute modules.
+
+    ``codecs`` maps each spec layer name to ``(load, dump, local parameter names)``; ``spec``
+    is the model spec it was built from. Everything else is plain torch.
+    """
+
+    def __init__(self, modules: OrderedDict, spec: Any, codecs: dict[str, tuple]) -> None:
+        super().__init__(modules)
+        self.spec = spec
+        self.codecs = codecs
+
+
+def as_lowered(out: Any, node: Any) -> Lowered:
+    """Normalize a lowering function's result; a bare module gets the default codec."""
+    if isinstance(out, Lowered):
+        lowered = out
+    elif isinstance(out, nn.Module):
+        lowered = Lowered(out, *default_codec(tuple(node.param_specs())))
+    else:
+        raise BackendError(
+            f"{node.path} {node.name!r} ({node.layer.kind}): the torch lowering returned "
+            f"{type(out).__name__}; expected a torch.nn.Module or polyframe_torch.Lowered"
+        )
+    if not isinstance(lowered.module, nn.Module) or lowered.layout not in LAYOUTS:
+        raise BackendError(
+            f"{node.path} {node.name!r} ({node.layer.kind}): Lowered needs a torch.nn.Module "
+            f"and a layout in {LAYOUTS}, got {type(lowered.module).__name__}, {lowered.layout!r}"
+        )
+    return lowered
+
+
+def _unique(base: str, used: set[str]) -> str:
+    index = 0
+    while f"{base}_{index}" in used:
+        index += 1
+    name = f"{base}_{index}"
+    used.add(name)
+    return name
+
+
+def build_native(spec: Any) -> PolyframeSequential:
+    """Lower every node of a Sequential spec (float32, CPU, parameters not loaded yet)."""
+    used = {node.name for node in spec.nodes}
+    modules: OrderedDict[str, nn.Module] = OrderedDict()
+    codecs: dict[str, tuple] = {}
+    layout = CHANNELS_LAST
+    for node in spec.nodes:
+        lowered = as_lowered(lowering_fn("torch", type(node.layer))(node.layer, node), node)
+        if len(node.input_shape) >= 2 and lowered.layout not in (ANY, layout):
+            if lowered.layout == CHANNELS_FIRST:
+                modules[_unique("to_nchw", used)] = ToChannelsFirst()
+            else:
+                modules[_unique("to_nhwc", used)] = ToChannelsLast()
+            layout = lowered.layout
+        modules[node.name] = lowered.module
+        codecs[node.name] = (lowered.load, lowered.dump, tuple(node.param_specs()))
+        if len(node.output_shape) < 2:
+            layout = CHANNELS_LAST
+    if layout == CHANNELS_FIRST:
+        modules[_unique("to_nhwc", used)] = ToChannelsLast()
+    return PolyframeSequential(modules, spec, codecs)
+
+
+def codecs_of(native: nn.Module) -> dict[str, tuple]:
+    """The codec table of a native module built by this backend."""
+    codecs = getattr(native, "codecs", None)
+    if not isinstance(codecs, dict):
+        raise BackendError(
+            f"expected a module built by the torch backend (PolyframeSequential), got "
+            f"{type(native).__name__}"
+        )
+    return codecs
+
+
+def export_params(native: nn.Module) -> dict[str, np.ndarray]:
+    """Every parameter and state in canonical names and layouts (fresh numpy copies)."""
+    out: dict[str, np.ndarray] = {}
+    for name, (_, dump, _names) in codecs_of(native).items():
+        for local, value in dump(native._modules[name]).items():
+            out[f"{name}.{local}"] = value
+    return out
+
+
+def import_params(native: nn.Module, params: dict[str, np.ndarray]) -> None:
+    """Copy canonical parameters into ``native`` in place (all of them must be given)."""
+    codecs = codecs_of(native)
+    expected = {f"{n}.{local}" for n, (_, _, names) in codecs.items() for local in names}
+    missing = sorted(expected - set(params))
+    extra = sorted(set(params) - expected)
+    if missing or extra:
+        raise BackendError(
+            f"parameters do not match the model: missing {missing[:5]}, unexpected {extra[:5]}"
+        )
+    for name, (load, _, names) in codecs.items():
+        if names:
+            try:
+                load(native._modules[name], {local: params[f"{name}.{local}"] for local in names})
+            except BackendError as exc:
+                raise BackendError(f"layer {name!r}: {exc}") from None

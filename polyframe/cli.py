@@ -1,0 +1,175 @@
+"""The ``polyframe`` command: ``info`` and ``train``.
+
+User errors print one line and exit with status 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from polyframe.errors import PolyframeError
+
+#: The documented default recipe for ``polyframe train`` on digits.
+DEFAULTS = {"epochs": 30, "batch_size": 32, "lr": 2e-3, "optimizer": "adam", "seed": 0}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(
+            2, f"polyframe: error: {message} (see polyframe {self.prog.split()[-1]} --help)\n"
+        )
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="polyframe", description="Write a model once; train it on any framework.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("info", help="installed backends, versions and devices")
+    t = sub.add_parser(
+        "train", help="train a spec (default: an MLP on digits) on one or all backends"
+    )
+    t.add_argument("spec", nargs="?", help="spec file (.yaml/.json); default: the digits MLP")
+    t.add_argument(
+        "--backend",
+        default=os.environ.get("POLYFRAME_BACKEND", "all"),
+        help="torch, tensorflow, jax or all (default: $POLYFRAME_BACKEND or all)",
+    )
+    t.add_argument(
+        "--data",
+        default="digits",
+        help="data set: digits, tfds:NAME, torchvision:MNIST|FashionMNIST|CIFAR10, npz:PATH",
+    )
+    t.add_argument(
+        "--data-dir", help="where the data set's files are (tfds data_dir, torchvision root)"
+    )
+    t.add_argument("--download", action="store_true", help="fetch the data set if it is missing")
+    t.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    t.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    t.add_argument("--lr", type=float, default=DEFAULTS["lr"])
+    t.add_argument("--optimizer", default=DEFAULTS["optimizer"], help="adam or sgd")
+    t.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    t.add_argument("--json", dest="json_path", help="write results and histories to this JSON file")
+    t.add_argument("--debug", action="store_true", help="show tracebacks")
+    return p
+
+
+def _backends(choice: str) -> list[str]:
+    from polyframe.backend import backend_status, canonical_name, get_backend, list_backends
+
+    if choice != "all":
+        return [get_backend(choice).name]
+    names = [n for n in ("torch", "tensorflow", "jax") if n in list_backends()]
+    names += [n for n in list_backends() if n not in names]
+    usable = [n for n in names if backend_status(canonical_name(n))[0]]
+    if not usable:
+        raise PolyframeError("no backend is usable; install one with pip install 'polyframe[all]'")
+    return usable
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print every backend found, with its version and devices or why it is unavailable."""
+    import polyframe
+    from polyframe.backend import backend_status, get_backend, list_backends
+
+    print(f"polyframe {polyframe.__version__}")
+    for name in list_backends():
+        ok, why = backend_status(name)
+        if ok:
+            be = get_backend(name)
+            print(f"  {name:<11} {be.version():<40} devices: {', '.join(be.devices())}")
+        else:
+            print(f"  {name:<11} unavailable: {why}")
+    return 0
+
+
+def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> dict[str, Any]:
+    import polyframe as pf
+
+    (x_train, y_train), (x_test, y_test) = data
+    model = pf.build(spec, backend=backend, seed=args.seed)
+    opt = pf.optim.get_optimizer(args.optimizer, lr=args.lr)
+    trainer = pf.Trainer(model, optimizer=opt, loss="cross_entropy", metrics=["accuracy"])
+    history = trainer.fit(
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        shuffle=True,
+        seed=args.seed,
+    )
+    result = trainer.evaluate(x_test, y_test)
+    return {
+        "backend": backend,
+        "test_accuracy": result["accuracy"],
+        "test_loss": result["loss"],
+        "epochs": len(history.epoch),
+        "wall_s": trainer.timing["train_s"],
+        "steps_per_s": trainer.timing["steps_per_s"],
+        "first_step_s": trainer.timing["first_step_s"],
+        "history": history.to_dict(),
+    }
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train on each chosen backend and print one table row per backend."""
+    import polyframe as pf
+    from polyframe.models import mlp
+
+    data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
+    classes = int(max(data[0][1].max(), data[1][1].max())) + 1
+    spec = pf.load_spec(args.spec) if args.spec else mlp(data[0][0].shape[1:], classes=classes)
+    rows = [_train_one(name, spec, data, args) for name in _backends(args.backend)]
+    _print_table(rows, args)
+    if args.json_path:
+        Path(args.json_path).write_text(
+            json.dumps(
+                {"args": {k: v for k, v in vars(args).items() if k != "func"}, "runs": rows},
+                indent=2,
+            )
+        )
+    return 0
+
+
+def _print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"polyframe train: {args.spec or 'mlp'} on {args.data}")
+    for col in ("backend", "test accuracy", "epochs", "wall time (s)", "steps/s", "first step (s)"):
+        table.add_column(col, justify="left" if col == "backend" else "right")
+    for r in rows:
+        table.add_row(
+            r["backend"],
+            f"{r['test_accuracy']:.4f}",
+            str(r["epochs"]),
+            f"{r['wall_s']:.2f}",
+            f"{r['steps_per_s']:.0f}",
+            f"{r['first_step_s']:.3f}",
+        )
+    Console(width=110).print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``polyframe`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    debug = args.debug or "--debug" in argv
+    try:
+        return {"info": cmd_info, "train": cmd_train}[args.command](args)
+    except PolyframeError as exc:
+        if debug:
+            raise
+        print(f"polyframe: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("polyframe: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The ``npz:PATH[:SPLIT]`` source: arrays saved with ``np.savez``.
+
+The file holds ``x_train, y_train, x_test, y_test`` (the Keras ``mnist.npz`` layout) or
+``x, y`` (one split). Integer image arrays are scaled to float32 [0, 1] and get a channel axis
+when they are ``(N, H, W)``; float features are kept as they are; labels become int64.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from polyframe.data.validate import as_images, check_finite, check_labels, check_same_length
+from polyframe.errors import DataError
+
+
+def _features(x: np.ndarray, what: str) -> np.ndarray:
+    if np.issubdtype(x.dtype, np.integer) and x.ndim in (3, 4):
+        return as_images(x, what)
+    check_finite(x, what)
+    return x
+
+
+def _split(f: Any, xk: str, yk: str, path: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = f[xk], f[yk]
+    check_same_length(x, y)
+    return _features(x, f"{path} {xk}"), check_labels(y)
+
+
+def load_npz(name: str, data_dir: str | None = None, download: bool = False) -> Any:
+    """``npz:PATH`` -> ``((x_train, y_train), (x_test, y_test))`` or ``(x, y)``;
+    ``npz:PATH:train`` / ``:test`` picks one split. A relative PATH is looked up in
+    ``data_dir`` when given."""
+    rest = name.split(":", 1)[1] if ":" in name else ""
+    path, split = rest, None
+    if rest.endswith((":train", ":test")):
+        path, split = rest.rsplit(":", 1)
+    if not path:
+        raise DataError(f"expected npz:PATH[:train|test], got {name!r}")
+    if data_dir is not None and not os.path.isabs(path):
+        path = os.path.join(os.fspath(data_dir), path)
+    if not os.path.isfile(path):
+        raise DataError(
+            f"no .npz file at {path!r}; an npz: source is a local file, there is nothing to "
+            f"download{' (download=True does not apply)' if download else ''}"
+        )
+    with np.load(path, allow_pickle=False) as f:
+        keys = set(f.files)
+        if {"x_train", "y_train", "x_test", "y_test"} <= keys:
+            train = _split(f, "x_train", "y_train", path)
+            test = _split(f, "x_test", "y_test", path)
+            return (train, test) if split is None else (train if split == "train" else test)
+        if {"x", "y"} <= keys and split is None:
+            return _split(f, "x", "y", path)
+    raise DataError(
+        f"{path!r} holds {sorted(keys)}; expected x_train, y_train, x_test, y_test "
+        "(or x, y without a split)"
+    )

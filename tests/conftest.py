@@ -1,0 +1,45 @@
+"""Shared fixtures: ``backend`` is parametrized over every installed, usable backend, so each
+conformance test becomes one test case per (thing, backend)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from polyframe.import_order import prepare_for_tensorflow
+
+prepare_for_tensorflow()  # torch and triton must load before TensorFlow in one process
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Subprocesses (CLI tests) import this checkout too, as pytest's `pythonpath` does for us.
+_ROOT = Path(__file__).resolve().parents[1]
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(_ROOT), str(_ROOT / "backends"), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+
+
+def _usable_backends() -> list[str]:
+    from polyframe.backend import backend_status, list_backends
+
+    order = ["torch", "tensorflow", "jax"]  # torch is imported before TensorFlow
+    names = [n for n in order if n in list_backends()] + [
+        n for n in list_backends() if n not in order
+    ]
+    wanted = os.environ.get("POLYFRAME_TEST_BACKENDS")
+    if wanted:
+        names = [n for n in names if n in wanted.split(",")]
+    return [n for n in names if backend_status(n)[0]]
+
+
+BACKENDS = _usable_backends()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS, scope="session")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"polyframe backends under test: {', '.join(BACKENDS) or 'none'}"
