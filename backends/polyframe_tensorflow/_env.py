@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -14,8 +15,30 @@ if "keras" not in sys.modules:
     os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """TensorFlow's C++ runtime prints oneDNN notices to fd 2 before its log settings apply
+    (TF_CPP_MIN_LOG_LEVEL does not stop them): hide fd 2 during the import only. Python
+    exceptions are unaffected; set POLYFRAME_TF_VERBOSE=1 to see the native output."""
+    if os.environ.get("POLYFRAME_TF_VERBOSE") or "tensorflow" in sys.modules:
+        yield
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+with _native_stderr_silenced():
+    import keras  # noqa: E402
+    import tensorflow as tf  # noqa: E402
 
 if keras.backend.backend() != "tensorflow":
     raise BackendError(
