@@ -114,6 +114,15 @@ class AbstractBackend(abc.ABC):
     def seed(self, seed: int) -> None:
         """Seed the framework's own random streams (dropout masks)."""
 
+    def gradients(
+        self, native: Any, x: Any, cotangent: np.ndarray, names: tuple[str, ...]
+    ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """Gradients of ``sum(native(x) * cotangent)`` in inference mode: ``(dx, grads)``,
+        ``dx`` as numpy (None for integer inputs) and ``grads`` the canonical layout of the
+        gradient of each trainable parameter in ``names``. Used to check every backend's
+        backward pass against the numpy reference (``Model.gradients``)."""
+        raise BackendError(f"the {self.name!r} backend does not implement gradients()")
+
 
 # -- lowering tables: (backend name, layer class) -> function ------------------------------
 _LOWERINGS: dict[tuple[str, type], Callable[..., Any]] = {}

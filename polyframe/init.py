@@ -59,6 +59,18 @@ def _torch_default(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarr
     return rng.uniform(-limit, limit, shape)
 
 
+def _orthogonal(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """A (semi-)orthogonal ``[rows, cols]`` matrix (QR of a Gaussian, signs fixed), as Keras
+    and Flax initialize recurrent kernels; leading axes are folded into the rows."""
+    if len(shape) < 2:
+        return rng.normal(0.0, 1.0, shape)
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    a = rng.normal(0.0, 1.0, (max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).reshape(shape)
+
+
 INITIALIZERS: dict[str, Initializer] = {
     "zeros": lambda shape, rng: np.zeros(shape),
     "ones": lambda shape, rng: np.ones(shape),
@@ -69,6 +81,7 @@ INITIALIZERS: dict[str, Initializer] = {
     "lecun_normal": _lecun_normal,
     "torch_default": _torch_default,
     "normal": lambda shape, rng: rng.normal(0.0, 0.02, shape),
+    "orthogonal": _orthogonal,
 }
 
 

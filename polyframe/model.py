@@ -36,7 +36,21 @@ def check_inputs(spec: Any, x: Any, what: str = "input") -> np.ndarray:
         raise DataError(
             f"{what} has dtype {x.dtype}, but the model expects integer input ({spec.input_dtype})"
         )
-    return np.ascontiguousarray(x, dtype=want)
+    x = np.ascontiguousarray(x, dtype=want)
+    if not np.issubdtype(want, np.floating):
+        _check_tokens(spec, x, what)
+    return x
+
+
+def _check_tokens(spec: Any, x: np.ndarray, what: str) -> None:
+    """Integer inputs feed layers with a valid id range (Embedding): check it on the host,
+    where the error can name the layer (backends would gather garbage or fail obscurely)."""
+    nodes = getattr(spec, "nodes", ())
+    for node in nodes[:1]:
+        check = getattr(node.layer, "check_tokens", None)
+        problem = check(x) if check is not None else None
+        if problem:
+            raise DataError(f"{what}: {node.path} {node.name!r} ({node.layer.kind}): {problem}")
 
 
 class Model:
@@ -67,6 +81,17 @@ class Model:
         be = self._backend
         out = be.forward(self.native, be.from_numpy(check_inputs(self.spec, x)), training)
         return be.to_numpy(out)
+
+    def gradients(
+        self, x: Any, cotangent: Any
+    ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """Gradients of ``sum(model(x) * cotangent)`` (inference mode) with respect to the input
+        (None for integer inputs) and every trainable parameter, in canonical names/layouts."""
+        be = self._backend
+        x = check_inputs(self.spec, x)
+        names = tuple(k for k, ps in self.spec.param_specs().items() if ps.trainable)
+        cot = np.asarray(cotangent, dtype=np.float32)
+        return be.gradients(self.native, be.from_numpy(x), cot, names)
 
     def params(self) -> dict[str, np.ndarray]:
         """All parameters and state as ``{'<layer>.<param>': array}`` in the canonical layout."""

@@ -92,6 +92,15 @@ class TorchBackend(AbstractBackend):
         with torch.no_grad():
             return native(x)
 
+    def gradients(
+        self, native: Any, x: Any, cotangent: np.ndarray, names: tuple[str, ...]
+    ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """Autograd in eval mode; parameter gradients reach the canonical layout through the
+        module's own codecs (see :func:`polyframe_torch.gradients.gradients`)."""
+        from polyframe_torch.gradients import gradients
+
+        return gradients(native, x, cotangent, names)
+
     def to_numpy(self, t: Any) -> np.ndarray:
         """Tensor -> numpy; zero-copy for CPU tensors (bfloat16/float16 become float32)."""
         t = t.detach()

@@ -18,6 +18,15 @@ from torch import nn
 from polyframe.backend import lowering_fn
 from polyframe.errors import BackendError
 from polyframe_torch import layers as _layers  # noqa: F401  (registers the built-in lowerings)
+from polyframe_torch import (  # noqa: F401  (the layer catalogue, one family per module)
+    layers_attention,
+    layers_conv,
+    layers_embedding,
+    layers_norms,
+    layers_pooling1d,
+    layers_recurrent,
+    layers_reshaping,
+)
 from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST, LAYOUTS, Lowered
 from polyframe_torch.modules import ToChannelsFirst, ToChannelsLast
 from polyframe_torch.params import default_codec

@@ -1,81 +1,18 @@
-"""The numpy forward pass of every layer: the oracle every backend is tested against.
-
-Computations run in float64 and are cast back to the input's float dtype, so the reference
-is more precise than any backend it judges. Register the reference of a user-defined layer
-with :func:`register_reference`; polyframe's own layers use the same decorator.
-"""
+"""numpy references of the foundation layers: Dense, Flatten, Dropout, Activation, Conv2D,
+2-D pooling, BatchNorm."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import numpy as np
 
 from polyframe.errors import SpecError
+from polyframe.reference.registry import Context, activate, register_reference
 from polyframe.spec.conv import Conv2D, same_padding
 from polyframe.spec.core_layers import Activation, Dense, Dropout, Flatten
-from polyframe.spec.layer import Layer
 from polyframe.spec.normalization import BatchNorm
 from polyframe.spec.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
-
-
-@dataclass
-class Context:
-    """What a reference function may read (``training``) and write (``updates``: new state)."""
-
-    training: bool = False
-    updates: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-ReferenceFn = Callable[[Any, dict[str, np.ndarray], np.ndarray, Context], np.ndarray]
-_REFERENCES: dict[type, ReferenceFn] = {}
-
-
-def register_reference(layer_cls: type[Layer]) -> Callable[[ReferenceFn], ReferenceFn]:
-    """Decorator: ``fn(layer, params, x, ctx) -> y`` is the numpy forward of ``layer_cls``."""
-
-    def wrap(fn: ReferenceFn) -> ReferenceFn:
-        _REFERENCES[layer_cls] = fn
-        return fn
-
-    return wrap
-
-
-def reference_fn(layer_cls: type[Layer]) -> ReferenceFn:
-    """The registered numpy forward of a layer class."""
-    for cls in layer_cls.__mro__:
-        if cls in _REFERENCES:
-            return _REFERENCES[cls]
-    raise SpecError(
-        f"layer kind {layer_cls.kind!r} has no numpy reference; register one with "
-        "@polyframe.reference.register_reference"
-    )
-
-
-# -- activations ---------------------------------------------------------------------------
-_erf = np.vectorize(math.erf, otypes=[np.float64])
-
-
-def activate(x: np.ndarray, name: str) -> np.ndarray:
-    """Apply a canonical activation by name."""
-    if name == "identity":
-        return x
-    if name == "relu":
-        return np.maximum(x, 0.0)
-    if name == "gelu":
-        return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
-    if name == "gelu_tanh":
-        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
-    if name == "tanh":
-        return np.tanh(x)
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-x))
-    if name == "softmax":
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
-    raise SpecError(f"unknown activation {name!r}")
 
 
 # -- layers --------------------------------------------------------------------------------
@@ -178,27 +115,3 @@ def _batchnorm(
     if layer.center:
         y = y + p["beta"]
     return y
-
-
-# -- whole models --------------------------------------------------------------------------
-def forward(
-    spec: Any,
-    params: dict[str, np.ndarray],
-    x: np.ndarray,
-    training: bool = False,
-    state_out: dict[str, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Run a model spec in numpy. With ``training=True``, batch-norm uses batch statistics and
-    the updated running statistics are written to ``state_out`` (canonical names)."""
-    out_dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
-    h = np.asarray(x, dtype=np.float64) if np.issubdtype(x.dtype, np.floating) else np.asarray(x)
-    for node in spec.nodes:
-        local = {
-            k: np.asarray(params[f"{node.name}.{k}"], dtype=np.float64) for k in node.param_specs()
-        }
-        ctx = Context(training=training)
-        h = reference_fn(type(node.layer))(node.layer, local, h, ctx)
-        if state_out is not None:
-            for k, v in ctx.updates.items():
-                state_out[f"{node.name}.{k}"] = v.astype(np.float32)
-    return np.asarray(h, dtype=out_dtype)
