@@ -80,6 +80,14 @@ class TensorFlowBackend(AbstractBackend):
 
         return forward(native, x, training)
 
+    def gradients(
+        self, native: Any, x: Any, cotangent: np.ndarray, names: tuple[str, ...]
+    ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """``tf.GradientTape`` in inference mode; see :mod:`polyframe_tensorflow.gradients`."""
+        from polyframe_tensorflow.gradients import gradients
+
+        return gradients(native, x, cotangent, names)
+
     def to_numpy(self, t: Any) -> np.ndarray:
         """Tensor -> numpy (shares memory for CPU tensors)."""
         return t.numpy() if hasattr(t, "numpy") else np.asarray(t)

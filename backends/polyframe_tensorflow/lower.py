@@ -9,6 +9,15 @@ import numpy as np
 from polyframe.backend import lowering_fn
 from polyframe.errors import BackendError
 from polyframe_tensorflow import layers as _builtin  # noqa: F401  (registers the lowerings)
+from polyframe_tensorflow import (  # noqa: F401  (the layer catalogue, one family per module)
+    layers_attention,
+    layers_conv,
+    layers_embedding,
+    layers_norms,
+    layers_pooling1d,
+    layers_recurrent,
+    layers_reshaping,
+)
 from polyframe_tensorflow._env import keras
 from polyframe_tensorflow._lowered import Lowered
 from polyframe_tensorflow.params import Binding, bind, default_dump, default_load, import_params
