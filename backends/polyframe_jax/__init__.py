@@ -12,6 +12,15 @@ __all__ = ["JaxBackend", "Lowered", "PolyframeSequential", "lowering_dtype", "lo
 if JaxBackend.available()[0]:
     from polyframe_jax import batchnorm as _batchnorm  # noqa: F401  (registers BatchNorm)
     from polyframe_jax import layers as _layers  # noqa: F401  (registers built-in lowerings)
+    from polyframe_jax import (  # noqa: F401  (the layer catalogue, one family per module)
+        layers_attention,
+        layers_conv,
+        layers_embedding,
+        layers_norms,
+        layers_pooling1d,
+        layers_recurrent,
+        layers_reshaping,
+    )
     from polyframe_jax.lowering import Lowered as Lowered
     from polyframe_jax.lowering import lowering_dtype as lowering_dtype
     from polyframe_jax.lowering import lowering_rngs as lowering_rngs

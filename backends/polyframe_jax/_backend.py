@@ -99,6 +99,15 @@ class JaxBackend(AbstractBackend):
                 nnx.update(native, new_state)
         return y
 
+    def gradients(
+        self, native: Any, x: Any, cotangent: np.ndarray, names: tuple[str, ...]
+    ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """``jax.grad`` over the module's Params in inference mode; see
+        :mod:`polyframe_jax.gradients`."""
+        from polyframe_jax.gradients import gradients
+
+        return gradients(_check(native), x, cotangent, names)
+
     def to_numpy(self, t: Any) -> np.ndarray:
         """Device array -> numpy (zero-copy on CPU; read-only)."""
         return np.asarray(t)

@@ -1,0 +1,81 @@
+"""Flax NNX lowerings of LayerNorm, GroupNorm and RMSNorm: ``nnx.LayerNorm`` /
+``nnx.GroupNorm`` / ``nnx.RMSNorm`` with an explicit epsilon and ``use_fast_variance=False``
+(Flax's default E[x^2] - E[x]^2 variance loses precision). Flax's ``scale``/``bias`` are the
+canonical ``gamma``/``beta``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from flax import nnx
+
+from polyframe.errors import DataError
+from polyframe.spec.layer_norms import GroupNorm, LayerNorm, RMSNorm
+from polyframe.spec.sequential import Node
+from polyframe_jax.lowering import Lowered, lowering_dtype, register_builtin
+from polyframe_jax.params import set_variable
+
+NAMES = {"gamma": "scale", "beta": "bias"}
+
+
+def affine_dump(module: Any) -> dict[str, np.ndarray]:
+    """``gamma``/``beta`` from Flax's ``scale``/``bias`` (those that exist)."""
+    out = {}
+    for canon, attr in NAMES.items():
+        var = getattr(module, attr, None)
+        if var is not None:
+            out[canon] = np.array(var[...])
+    return out
+
+
+def affine_load(module: Any, local: dict[str, np.ndarray]) -> None:
+    """Write ``gamma``/``beta`` into Flax's ``scale``/``bias``."""
+    for canon, value in local.items():
+        var = getattr(module, NAMES.get(canon, "-"), None)
+        if var is None:
+            raise DataError(f"{type(module).__name__} has no parameter {canon!r}")
+        set_variable(var, value, canon)
+
+
+def _common(dtype: Any) -> dict[str, Any]:
+    return dict(dtype=dtype, param_dtype=dtype, use_fast_variance=False, rngs=nnx.Rngs(0))
+
+
+@register_builtin(LayerNorm)
+def lower_layer_norm(layer: LayerNorm, node: Node) -> Lowered:
+    """LayerNorm -> ``nnx.LayerNorm``."""
+    module = nnx.LayerNorm(
+        node.input_shape[-1],
+        epsilon=float(layer.epsilon),
+        use_bias=layer.center,
+        use_scale=layer.scale,
+        **_common(lowering_dtype()),
+    )
+    return Lowered(module, affine_load, affine_dump)
+
+
+@register_builtin(GroupNorm)
+def lower_group_norm(layer: GroupNorm, node: Node) -> Lowered:
+    """GroupNorm -> ``nnx.GroupNorm`` (statistics over every non-batch axis of each group)."""
+    module = nnx.GroupNorm(
+        node.input_shape[-1],
+        num_groups=layer.groups,
+        epsilon=float(layer.epsilon),
+        use_bias=layer.center,
+        use_scale=layer.scale,
+        **_common(lowering_dtype()),
+    )
+    return Lowered(module, affine_load, affine_dump)
+
+
+@register_builtin(RMSNorm)
+def lower_rms_norm(layer: RMSNorm, node: Node) -> Lowered:
+    """RMSNorm -> ``nnx.RMSNorm``."""
+    module = nnx.RMSNorm(
+        node.input_shape[-1],
+        epsilon=float(layer.epsilon),
+        use_scale=layer.scale,
+        **_common(lowering_dtype()),
+    )
+    return Lowered(module, affine_load, affine_dump)
