@@ -112,6 +112,8 @@ class TensorFlowSteps(AbstractSteps):
             out = self._outputs(x, True)
             loss = self._loss(out, y)
         grads = tape.gradient(loss, variables)
+        # Embedding gradients come as IndexedSlices; torch's (canonical) update rules are dense
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         self.optimizer.learning_rate.assign(lr)
         self.optimizer.apply(grads, variables)
         self._acc["train"].add(out, y, loss)
