@@ -82,9 +82,7 @@ class Model:
         out = be.forward(self.native, be.from_numpy(check_inputs(self.spec, x)), training)
         return be.to_numpy(out)
 
-    def gradients(
-        self, x: Any, cotangent: Any
-    ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    def gradients(self, x: Any, cotangent: Any) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
         """Gradients of ``sum(model(x) * cotangent)`` (inference mode) with respect to the input
         (None for integer inputs) and every trainable parameter, in canonical names/layouts."""
         be = self._backend
