@@ -25,6 +25,10 @@ CATALOGUE_CASES: dict[str, tuple[pf.Sequential, tuple[int, ...]]] = {
         _seq((7, 4), L.Conv1D(4, 3, dilation=2, groups=2, padding="same")),
         (2, 7, 4),
     ),
+    "conv2d_groups": (
+        _seq((5, 5, 4), L.Conv2D(6, 3, groups=2, strides=2, padding="same")),
+        (2, 5, 5, 4),
+    ),
     "depthwise_same": (
         _seq((5, 5, 3), L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")),
         (2, 5, 5, 3),
