@@ -27,7 +27,9 @@ def check_graph_inputs(spec: Any, x: Any) -> list[np.ndarray]:
     xs = as_input_list(spec, x)
     several = len(xs) > 1
     out = []
-    for name, shape, dtype, a in zip(spec.input_names, spec.input_shapes, spec.input_dtypes, xs):
+    for name, shape, dtype, a in zip(
+        spec.input_names, spec.input_shapes, spec.input_dtypes, xs, strict=True
+    ):
         what = f"input {name!r}" if several else "input"
         a = check_array(shape, dtype, a, what)
         if not np.issubdtype(a.dtype, np.floating):

@@ -75,7 +75,7 @@ def graph_forward(
         out_dtype = floats[0] if floats else np.dtype(np.float32)
     env: dict[str, np.ndarray] = {
         name: a.astype(np.float64) if np.issubdtype(a.dtype, np.floating) else a
-        for name, a in zip(spec.input_names, xs)
+        for name, a in zip(spec.input_names, xs, strict=True)
     }
     local_params: dict[str, dict[str, np.ndarray]] = {}
     for node in spec.nodes:

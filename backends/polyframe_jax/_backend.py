@@ -55,8 +55,8 @@ class JaxBackend(AbstractBackend):
         import jax.numpy as jnp
         from flax import nnx
 
-        from polyframe_jax.lowering import as_lowered, lowering_context
         from polyframe_jax.graph import PolyframeGraph
+        from polyframe_jax.lowering import as_lowered, lowering_context
         from polyframe_jax.module import PolyframeSequential
 
         is_graph = hasattr(spec, "output_names")

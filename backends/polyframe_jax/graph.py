@@ -37,7 +37,7 @@ class PolyframeGraph(AbstractPolyframeModule):
                 f"the graph takes {len(self.input_names)} input(s) {list(self.input_names)}, "
                 f"got {len(inputs)}"
             )
-        env = dict(zip(self.input_names, inputs))
+        env = dict(zip(self.input_names, inputs, strict=True))
         for name, out, refs, takes_list in self.plan:
             xs = [env[r] for r in refs]
             env[out] = self.layers[name](xs if takes_list else xs[0])

@@ -40,11 +40,14 @@ def lower_graph(spec: Any, params: dict[str, np.ndarray], policy: str) -> keras.
     try:
         binds = {node.name: _lower_layer(node) for node in spec.layer_nodes}
         inputs = [
-            keras.Input(shape=tuple(shape), dtype=dtype if dtype.startswith("int") else None,
-                        name=name)
-            for name, shape, dtype in zip(spec.input_names, spec.input_shapes, spec.input_dtypes)
+            keras.Input(
+                shape=tuple(shape), dtype=dtype if dtype.startswith("int") else None, name=name
+            )
+            for name, shape, dtype in zip(
+                spec.input_names, spec.input_shapes, spec.input_dtypes, strict=True
+            )
         ]
-        env = dict(zip(spec.input_names, inputs))
+        env = dict(zip(spec.input_names, inputs, strict=True))
         for node in spec.nodes:
             args = [env[r] for r in node.inputs]
             env[node.output] = binds[node.name].module(args if node.layer.multi_input else args[0])

@@ -40,8 +40,14 @@ class PolyframeGraph(nn.Module):
     dump, local parameter names)``; ``spec`` is the Graph it was built from.
     """
 
-    def __init__(self, layers: dict[str, nn.Module], spec: Any, codecs: dict[str, tuple],
-                 plan: tuple, outputs: tuple) -> None:
+    def __init__(
+        self,
+        layers: dict[str, nn.Module],
+        spec: Any,
+        codecs: dict[str, tuple],
+        plan: tuple,
+        outputs: tuple,
+    ) -> None:
         super().__init__()
         self.layers = nn.ModuleDict(layers)
         self.spec = spec
@@ -62,7 +68,7 @@ class PolyframeGraph(nn.Module):
                 f"the graph takes {len(self.input_names)} input(s) {list(self.input_names)}, "
                 f"got {len(inputs)}"
             )
-        env = dict(zip(self.input_names, inputs))
+        env = dict(zip(self.input_names, inputs, strict=True))
         for name, out, args, takes_list in self.plan:
             xs = [_convert(env[ref], how) for ref, how in args]
             env[out] = self.layers[name](xs if takes_list else xs[0])
@@ -86,7 +92,7 @@ def build_graph(spec: Any) -> PolyframeGraph:
         modules[node.name] = lowered.module
         codecs[node.name] = (lowered.load, lowered.dump, tuple(node.param_specs()))
         layouts[node.name] = lowered.layout
-    shapes = dict(zip(spec.input_names, spec.input_shapes))
+    shapes = dict(zip(spec.input_names, spec.input_shapes, strict=True))
     layout_of = dict.fromkeys(spec.input_names, CHANNELS_LAST)
     plan = []
     for node in spec.nodes:
@@ -95,8 +101,7 @@ def build_graph(spec: Any) -> PolyframeGraph:
         if want == ANY:
             want = layout_of[spatial[0]] if spatial else CHANNELS_LAST
         args = tuple(
-            (r, _permute(layout_of[r], want) if len(shapes[r]) >= 2 else None)
-            for r in node.inputs
+            (r, _permute(layout_of[r], want) if len(shapes[r]) >= 2 else None) for r in node.inputs
         )
         plan.append((node.name, node.output, args, node.layer.multi_input))
         shapes[node.output] = node.output_shape

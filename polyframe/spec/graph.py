@@ -99,7 +99,7 @@ class Graph:
     @property
     def output_shapes(self) -> tuple[Shape, ...]:
         """Shape of one example of every output (no batch axis)."""
-        shapes = {n: s for n, s in zip(self.input_names, self.input_shapes)}
+        shapes = {n: s for n, s in zip(self.input_names, self.input_shapes, strict=True)}
         shapes.update({node.output: node.output_shape for node in self.nodes})
         return tuple(shapes[r] for r in self.output_names)
 

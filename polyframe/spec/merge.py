@@ -14,7 +14,9 @@ from polyframe.spec.layer import Layer, Shape, check, register_layer
 
 def _check_inputs(layer: Layer, shapes: tuple[Shape, ...]) -> None:
     check(
-        isinstance(shapes, tuple) and len(shapes) >= 2 and all(isinstance(s, tuple) for s in shapes),
+        isinstance(shapes, tuple)
+        and len(shapes) >= 2
+        and all(isinstance(s, tuple) for s in shapes),
         layer,
         f"takes a list of at least 2 tensors, got {len(shapes) if isinstance(shapes, tuple) else 1}",
     )
@@ -85,7 +87,7 @@ class Concatenate(Layer):
         for i, shape in enumerate(input_shape[1:], start=1):
             same_rank = len(shape) == len(first)
             others = same_rank and all(
-                a == b for k, (a, b) in enumerate(zip(first, shape)) if k != axis
+                a == b for k, (a, b) in enumerate(zip(first, shape, strict=True)) if k != axis
             )
             check(
                 others,

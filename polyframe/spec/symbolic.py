@@ -157,7 +157,9 @@ def trace(inputs: Any, outputs: Any) -> GraphParts:
     outs = _as_tuple(outputs, "outputs")
     for i, item in enumerate(ins):
         if not isinstance(item, Input):
-            raise SpecError(f"Graph: inputs[{i}] must be an L.Input(...), got {type(item).__name__}")
+            raise SpecError(
+                f"Graph: inputs[{i}] must be an L.Input(...), got {type(item).__name__}"
+            )
         if any(item is other for other in ins[:i]):
             raise SpecError(f"Graph: inputs[{i}] ({item}) is listed twice")
     for i, item in enumerate(outs):
@@ -188,6 +190,6 @@ def trace(inputs: Any, outputs: Any) -> GraphParts:
         obj if obj.name is not None else dataclasses.replace(obj, name=names[id(obj)])
         for obj in objects
     )
-    return GraphParts(layers, tuple(calls), tuple(refs[id(i)] for i in ins), tuple(
-        refs[id(o)] for o in outs
-    ))
+    return GraphParts(
+        layers, tuple(calls), tuple(refs[id(i)] for i in ins), tuple(refs[id(o)] for o in outs)
+    )
