@@ -1,6 +1,6 @@
 """The numpy reference of graph models and of the merge layers (Add, Multiply, Concatenate).
 
-A merge layer's reference receives the list of its input arrays. A graph runs its nodes in
+A call on several tensors gives the layer's reference the list of its input arrays. A graph runs its nodes in
 topological order; a shared layer reads the same parameters at every call, and in training
 mode each call's state update (batch-norm statistics) is applied before the next call, as the
 backends do in place.
@@ -86,7 +86,7 @@ def graph_forward(
         ctx = Context(training=training)
         args = [env[r] for r in node.inputs]
         fn = reference_fn(type(node.layer))
-        env[node.output] = fn(node.layer, local, args if node.layer.multi_input else args[0], ctx)
+        env[node.output] = fn(node.layer, local, args if node.takes_list else args[0], ctx)
         for k, v in ctx.updates.items():
             local[k] = v
             if state_out is not None:

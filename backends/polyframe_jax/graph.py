@@ -25,7 +25,7 @@ class PolyframeGraph(AbstractPolyframeModule):
         self.input_names = tuple(spec.input_names)
         self.output_names = tuple(spec.output_names)
         self.plan = tuple(
-            (node.name, node.output, tuple(node.inputs), node.layer.multi_input)
+            (node.name, node.output, tuple(node.inputs), node.takes_list)
             for node in spec.nodes
         )
 

@@ -1,5 +1,5 @@
 """Flax NNX lowerings of the merge layers. A merge module's ``__call__`` takes the list of its
-input arrays (the calling convention of every ``multi_input`` layer on this backend)."""
+input arrays (how a graph calls any layer on several tensors, on this backend)."""
 
 from __future__ import annotations
 

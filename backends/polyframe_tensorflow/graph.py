@@ -50,7 +50,7 @@ def lower_graph(spec: Any, params: dict[str, np.ndarray], policy: str) -> keras.
         env = dict(zip(spec.input_names, inputs, strict=True))
         for node in spec.nodes:
             args = [env[r] for r in node.inputs]
-            env[node.output] = binds[node.name].module(args if node.layer.multi_input else args[0])
+            env[node.output] = binds[node.name].module(args if node.takes_list else args[0])
         outputs = [env[r] for r in spec.output_names]
         model = keras.Model(
             inputs=inputs[0] if len(inputs) == 1 else inputs,

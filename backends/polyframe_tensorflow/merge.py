@@ -1,5 +1,5 @@
 """Keras lowerings of the merge layers: Keras' own ``Add``, ``Multiply``, ``Concatenate``,
-called on a list of tensors (the calling convention of every ``multi_input`` layer)."""
+called on a list of tensors (how a graph calls any layer on several tensors)."""
 
 from __future__ import annotations
 

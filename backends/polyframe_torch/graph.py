@@ -103,7 +103,7 @@ def build_graph(spec: Any) -> PolyframeGraph:
         args = tuple(
             (r, _permute(layout_of[r], want) if len(shapes[r]) >= 2 else None) for r in node.inputs
         )
-        plan.append((node.name, node.output, args, node.layer.multi_input))
+        plan.append((node.name, node.output, args, node.takes_list))
         shapes[node.output] = node.output_shape
         layout_of[node.output] = want if len(node.output_shape) >= 2 else CHANNELS_LAST
     outputs = tuple((r, _permute(layout_of[r], CHANNELS_LAST)) for r in spec.output_names)

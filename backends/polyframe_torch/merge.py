@@ -1,5 +1,5 @@
 """torch lowerings of the merge layers. A merge module's ``forward`` takes the list of its
-input tensors (the calling convention of every ``multi_input`` layer on this backend)."""
+input tensors (how a graph calls any layer on several tensors, on this backend)."""
 
 from __future__ import annotations
 

@@ -24,8 +24,9 @@ class GraphNode:
     ``name`` is the layer's name (shared by every call of a shared layer, and the prefix of its
     parameters); ``call`` counts the calls of that layer (0 for the first); ``inputs`` are the
     refs this call reads and ``output`` the ref it writes. ``input_shape`` is one shape, or a
-    tuple of shapes for a merge layer (``layer.multi_input``). Lowerings see the same fields as
-    for a Sequential node (``name``, ``layer``, ``input_shape``, ``output_shape``, ``path``).
+    tuple of shapes when the call reads several tensors (:attr:`takes_list`; only layers with
+    ``multi_input = True`` may). Lowerings see the same fields as for a Sequential node
+    (``name``, ``layer``, ``input_shape``, ``output_shape``, ``path``).
     """
 
     name: str
@@ -36,6 +37,11 @@ class GraphNode:
     inputs: tuple[str, ...]
     output: str
     call: int
+
+    @property
+    def takes_list(self) -> bool:
+        """True when the call reads several tensors: its module gets a list, else one tensor."""
+        return len(self.inputs) > 1
 
     def param_specs(self) -> dict[str, ParamSpec]:
         """This layer's parameters under their local names."""
@@ -143,14 +149,14 @@ def resolve(parts: GraphParts) -> tuple[GraphNode, ...]:
     for i in order:
         name, refs = parts.calls[i]
         layer, where = table[name], _where(i, table[name])
-        if not layer.multi_input and len(refs) != 1:
+        if not refs:
+            raise SpecError(f"{where}: a call needs at least one input")
+        if len(refs) > 1 and not layer.multi_input:
             raise SpecError(
                 f"{where}: takes one input, got {len(refs)} ({', '.join(refs)}); merge them first "
                 "with Add, Concatenate or Multiply"
             )
-        if layer.multi_input and len(refs) < 2:
-            raise SpecError(f"{where}: takes a list of at least 2 inputs, got {list(refs)}")
-        in_shape: Any = tuple(shapes[r] for r in refs) if layer.multi_input else shapes[refs[0]]
+        in_shape: Any = tuple(shapes[r] for r in refs) if len(refs) > 1 else shapes[refs[0]]
         try:
             out = tuple(layer.output_shape(in_shape))
         except SpecError as exc:

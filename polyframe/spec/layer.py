@@ -37,9 +37,10 @@ class Layer:
 
     kind: ClassVar[str] = ""
     version: ClassVar[int] = 1
-    #: True for layers that take a list of tensors (Add, Concatenate, ...): their
-    #: ``output_shape``/``param_specs`` get a tuple of shapes, their reference and lowered
-    #: modules a list of arrays.
+    #: True for layers that may be called on a list of two or more tensors in a graph (Add,
+    #: Concatenate, ...). A call on several tensors gives ``output_shape``/``param_specs`` a
+    #: tuple of shapes and the reference / native module a list; a call on one tensor, the
+    #: tensor itself.
     multi_input: ClassVar[bool] = False
     name: str | None = field(default=None, kw_only=True)
 

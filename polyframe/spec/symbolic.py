@@ -36,7 +36,7 @@ class SymbolicTensor:
         """Shape of one example of this tensor (no batch axis); raises SpecError if the call
         does not fit its inputs."""
         shapes = tuple(source_shape(s) for s in self.inputs)
-        return tuple(self.layer.output_shape(shapes if self.layer.multi_input else shapes[0]))
+        return tuple(self.layer.output_shape(shapes if len(shapes) > 1 else shapes[0]))
 
     def __repr__(self) -> str:
         return f"SymbolicTensor({_label(self.layer)})"
@@ -57,26 +57,21 @@ def _check_source(layer: Layer, value: Any) -> Source:
 
 
 def call_layer(layer: Layer, inputs: Any) -> SymbolicTensor:
-    """Record ``layer(inputs)``; a merge layer takes a list, every other layer one tensor."""
+    """Record ``layer(inputs)``: one tensor, or a list of several for a layer with
+    ``multi_input`` (a list of one is the tensor itself)."""
     if isinstance(layer, Input):
         raise SpecError(
             f"{_label(layer)}: an Input is not called; pass it to another layer: L.Dense(8)(x)"
         )
-    if layer.multi_input:
-        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
-            raise SpecError(
-                f"{_label(layer)}: takes a list of at least 2 tensors, e.g. "
-                f"L.{layer.kind}()([a, b]); got {type(inputs).__name__}"
-            )
-        return SymbolicTensor(layer, tuple(_check_source(layer, v) for v in inputs))
-    if isinstance(inputs, (list, tuple)):
-        if len(inputs) != 1:
-            raise SpecError(
-                f"{_label(layer)}: takes one tensor, got a list of {len(inputs)}; merge them first "
-                "with L.Add(), L.Concatenate() or L.Multiply()"
-            )
-        inputs = inputs[0]
-    return SymbolicTensor(layer, (_check_source(layer, inputs),))
+    items = tuple(inputs) if isinstance(inputs, (list, tuple)) else (inputs,)
+    if not items:
+        raise SpecError(f"{_label(layer)}: called on an empty list")
+    if len(items) > 1 and not layer.multi_input:
+        raise SpecError(
+            f"{_label(layer)}: takes one tensor, got a list of {len(items)}; merge them first "
+            "with L.Add(), L.Concatenate() or L.Multiply()"
+        )
+    return SymbolicTensor(layer, tuple(_check_source(layer, v) for v in items))
 
 
 class GraphParts(NamedTuple):
