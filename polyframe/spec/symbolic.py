@@ -165,8 +165,9 @@ def trace(inputs: Any, outputs: Any) -> GraphParts:
     order, reached = _post_order(outs)
     for item in reached:
         if all(item is not i for i in ins):
+            what = f"Input {item.name!r}" if item.name else f"an Input of shape {item.shape}"
             raise SpecError(
-                f"Graph: the outputs depend on {item} which is not in inputs; add it to inputs"
+                f"Graph: the outputs depend on {what}, which is not in inputs; add it to inputs"
             )
     objects: list[Layer] = list(ins)
     for t in order:
