@@ -22,7 +22,7 @@ def check_inputs(spec: Any, x: Any, what: str = "input") -> np.ndarray:
 
 def check_graph_inputs(spec: Any, x: Any) -> list[np.ndarray]:
     """Validate the inputs of a Graph (one array, or a list / dict by input name of arrays)."""
-    from polyframe.reference_graph import as_input_list
+    from polyframe.reference.graph import as_input_list
 
     xs = as_input_list(spec, x)
     several = len(xs) > 1

@@ -8,12 +8,12 @@ from polyframe.spec import conv_transpose as _conv_transpose  # noqa: F401
 from polyframe.spec import core_layers as _core  # noqa: F401
 from polyframe.spec import embedding as _embedding  # noqa: F401
 from polyframe.spec import layer_norms as _layer_norms  # noqa: F401
+from polyframe.spec import merge as _merge  # noqa: F401
 from polyframe.spec import normalization as _norm  # noqa: F401
 from polyframe.spec import pooling as _pool  # noqa: F401
 from polyframe.spec import pooling1d as _pool1d  # noqa: F401
 from polyframe.spec import recurrent as _recurrent  # noqa: F401
 from polyframe.spec import reshaping as _reshaping  # noqa: F401
-from polyframe.spec import merge as _merge  # noqa: F401
 from polyframe.spec.graph import Graph as Graph
 from polyframe.spec.graph import GraphNode as GraphNode
 from polyframe.spec.layer import Layer as Layer

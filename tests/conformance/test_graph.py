@@ -58,6 +58,23 @@ def two_outputs() -> pf.Graph:
     return pf.Graph(x, [cls, reg])
 
 
+def cross_attention() -> pf.Graph:
+    """MultiHeadAttention called on [query, context]: two sequence inputs."""
+    q = L.Input((5, 8), name="query")
+    ctx = L.Input((7, 6), name="context")
+    h = L.MultiHeadAttention(2, name="attn")([q, ctx])
+    return pf.Graph([q, ctx], L.Dense(3, name="head")(L.GlobalAvgPool1D(name="pool")(h)))
+
+
+def padded_text(padding_idx: int | None = 0) -> pf.Graph:
+    """The token ids feed both the Embedding and the encoder block's key-padding mask."""
+    tokens = L.Input((6,), dtype="int32", name="tokens")
+    h = L.Embedding(20, 8, name="emb")(tokens)
+    block = L.TransformerEncoderBlock(2, 16, padding_idx=padding_idx, name="block")
+    h = block([h, tokens]) if padding_idx is not None else block(h)
+    return pf.Graph(tokens, L.Dense(2, name="head")(L.GlobalAvgPool1D(name="pool")(h)))
+
+
 def test_residual_graph_matches_reference(backend: str) -> None:
     spec = residual_graph()
     model = pf.build(spec, backend=backend, seed=2)
@@ -181,3 +198,34 @@ def test_wrong_number_of_inputs(backend: str) -> None:
         model({"image": np.zeros((2, 6, 6, 1), np.float32), "extra": np.zeros((2, 3))})
     with pytest.raises(pf.DataError, match=r"input 'meta' has shape \(2, 4\)"):
         model([np.zeros((2, 6, 6, 1), np.float32), np.zeros((2, 4), np.float32)])
+
+
+def test_cross_attention_graph_matches_reference(backend: str) -> None:
+    spec = cross_attention()
+    model = pf.build(spec, backend=backend, seed=3)
+    xs = [_normal((2, 5, 8), 1), _normal((2, 7, 6), 2)]
+    want = forward(spec, pf.init_params(spec, 3), xs)
+    assert want.shape == (2, 3)
+    assert np.max(np.abs(model(xs) - want)) <= TOL
+
+
+def test_padding_mask_from_the_token_input(backend: str) -> None:
+    spec = padded_text()
+    model = pf.build(spec, backend=backend, seed=5)
+    tokens = np.array(
+        [[3, 7, 1, 0, 0, 0], [5, 5, 5, 5, 5, 2], [0, 0, 0, 0, 0, 0]], dtype=np.int32
+    )  # the last row is all padding: every key is masked
+    want = forward(spec, pf.init_params(spec, 5), tokens)
+    got = model(tokens)
+    assert np.isfinite(got).all() and np.isfinite(want).all()
+    assert np.max(np.abs(got - want)) <= TOL
+    # the mask is live: without it, the rows with padding change and the full row does not
+    unmasked = pf.build(padded_text(padding_idx=None), backend=backend, seed=5)(tokens)
+    assert np.max(np.abs(unmasked[1] - got[1])) <= TOL
+    assert np.max(np.abs(unmasked[0] - got[0])) > 1e-3
+
+
+def test_token_ids_out_of_range_in_a_graph(backend: str) -> None:
+    model = pf.build(padded_text(), backend=backend)
+    with pytest.raises(pf.DataError, match=r"'emb' \(Embedding\): token ids must be in \[0, 20\)"):
+        model(np.array([[1, 2, 30, 0, 0, 0]], np.int32))

@@ -17,35 +17,29 @@ ZOO: dict[str, tuple[Callable[[], Any], Callable[[], Any]]] = {
         lambda: pf.models.resnet20(),
         lambda: pf.models.resnet20((8, 8, 3), classes=4, width=4),
     ),
+    "transformer_classifier": (
+        lambda: pf.models.transformer_classifier(),
+        lambda: pf.models.transformer_classifier(16, 50, 3, dim=16, heads=2, ff_dim=32),
+    ),
+    "transformer_postnorm_sinusoidal": (
+        lambda: pf.models.transformer_classifier(norm="post", positions="sinusoidal"),
+        lambda: pf.models.transformer_classifier(
+            16, 50, 3, dim=16, heads=2, ff_dim=32, norm="post", positions="sinusoidal"
+        ),
+    ),
+    "rnn_classifier_lstm": (
+        lambda: pf.models.rnn_classifier(),
+        lambda: pf.models.rnn_classifier(16, 50, 3, dim=8, units=16),
+    ),
+    "rnn_classifier_gru": (
+        lambda: pf.models.rnn_classifier(cell="gru"),
+        lambda: pf.models.rnn_classifier(16, 50, 3, dim=8, units=16, cell="gru"),
+    ),
+    "audio_cnn": (
+        lambda: pf.models.audio_cnn(),
+        lambda: pf.models.audio_cnn((32, 10), classes=4, width=8),
+    ),
 }
-#: part A's layer catalogue (Embedding, LSTM, Conv1D, ...): these models need it
-if hasattr(pf.layers, "TransformerEncoderBlock"):
-    ZOO.update(
-        {
-            "transformer_classifier": (
-                lambda: pf.models.transformer_classifier(),
-                lambda: pf.models.transformer_classifier(16, 50, 3, dim=16, heads=2, ff_dim=32),
-            ),
-            "transformer_postnorm_sinusoidal": (
-                lambda: pf.models.transformer_classifier(norm="post", positions="sinusoidal"),
-                lambda: pf.models.transformer_classifier(
-                    16, 50, 3, dim=16, heads=2, ff_dim=32, norm="post", positions="sinusoidal"
-                ),
-            ),
-            "rnn_classifier_lstm": (
-                lambda: pf.models.rnn_classifier(),
-                lambda: pf.models.rnn_classifier(16, 50, 3, dim=8, units=16),
-            ),
-            "rnn_classifier_gru": (
-                lambda: pf.models.rnn_classifier(cell="gru"),
-                lambda: pf.models.rnn_classifier(16, 50, 3, dim=8, units=16, cell="gru"),
-            ),
-            "audio_cnn": (
-                lambda: pf.models.audio_cnn(),
-                lambda: pf.models.audio_cnn((32, 10), classes=4, width=8),
-            ),
-        }
-    )
 TOL = 1e-4
 
 
