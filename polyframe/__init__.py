@@ -24,6 +24,7 @@ from polyframe.init import init_params as init_params
 from polyframe.model import Model as Model
 from polyframe.model import build as build
 from polyframe.reference import register_reference as register_reference
+from polyframe.spec import Graph as Graph
 from polyframe.spec import Sequential as Sequential
 from polyframe.spec import load_spec as load_spec
 from polyframe.spec import loads_spec as loads_spec

@@ -19,6 +19,9 @@ from polyframe.spec.layer import register_layer as register_layer
 from polyframe.spec.layer_norms import GroupNorm as GroupNorm
 from polyframe.spec.layer_norms import LayerNorm as LayerNorm
 from polyframe.spec.layer_norms import RMSNorm as RMSNorm
+from polyframe.spec.merge import Add as Add
+from polyframe.spec.merge import Concatenate as Concatenate
+from polyframe.spec.merge import Multiply as Multiply
 from polyframe.spec.normalization import BatchNorm as BatchNorm
 from polyframe.spec.pooling import AvgPool2D as AvgPool2D
 from polyframe.spec.pooling import GlobalAvgPool2D as GlobalAvgPool2D

@@ -14,39 +14,66 @@ from polyframe.init import init_params
 def check_inputs(spec: Any, x: Any, what: str = "input") -> np.ndarray:
     """Validate a batch against the spec's input shape and dtype; return it as numpy in the
     model's input dtype. Raises DataError naming both shapes or dtypes."""
+    x = check_array(spec.input_shape, spec.input_dtype, x, what)
+    if not np.issubdtype(x.dtype, np.floating):
+        _check_tokens(spec, x, what)
+    return x
+
+
+def check_graph_inputs(spec: Any, x: Any) -> list[np.ndarray]:
+    """Validate the inputs of a Graph (one array, or a list / dict by input name of arrays)."""
+    from polyframe.reference.graph import as_input_list
+
+    xs = as_input_list(spec, x)
+    several = len(xs) > 1
+    out = []
+    for name, shape, dtype, a in zip(
+        spec.input_names, spec.input_shapes, spec.input_dtypes, xs, strict=True
+    ):
+        what = f"input {name!r}" if several else "input"
+        a = check_array(shape, dtype, a, what)
+        if not np.issubdtype(a.dtype, np.floating):
+            _check_tokens(spec, a, what, name)
+        out.append(a)
+    return out
+
+
+def check_array(input_shape: Any, input_dtype: str, x: Any, what: str = "input") -> np.ndarray:
+    """Validate one batch against one input's shape and dtype (see :func:`check_inputs`)."""
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)
         except Exception:  # noqa: BLE001 - anything that is not array-like
             raise DataError(f"{what} must be a numpy array, got {type(x).__name__}") from None
-    expected = tuple(spec.input_shape)
+    expected = tuple(input_shape)
     if x.ndim != len(expected) + 1 or tuple(x.shape[1:]) != expected:
         raise DataError(
             f"{what} has shape {tuple(x.shape)}, but the model expects (batch, "
             f"{', '.join(map(str, expected))})"
         )
-    want = np.dtype(spec.input_dtype) if spec.input_dtype != "bfloat16" else np.dtype("float32")
+    want = np.dtype(input_dtype) if input_dtype != "bfloat16" else np.dtype("float32")
     if np.issubdtype(want, np.floating):
         if not np.issubdtype(x.dtype, np.floating):
             raise DataError(
                 f"{what} has dtype {x.dtype}, but the model expects floating-point input "
-                f"({spec.input_dtype}); convert with x.astype('float32')"
+                f"({input_dtype}); convert with x.astype('float32')"
             )
     elif not np.issubdtype(x.dtype, np.integer):
         raise DataError(
-            f"{what} has dtype {x.dtype}, but the model expects integer input ({spec.input_dtype})"
+            f"{what} has dtype {x.dtype}, but the model expects integer input ({input_dtype})"
         )
-    x = np.ascontiguousarray(x, dtype=want)
-    if not np.issubdtype(want, np.floating):
-        _check_tokens(spec, x, what)
-    return x
+    return np.ascontiguousarray(x, dtype=want)
 
 
-def _check_tokens(spec: Any, x: np.ndarray, what: str) -> None:
+def _check_tokens(spec: Any, x: np.ndarray, what: str, input_name: str | None = None) -> None:
     """Integer inputs feed layers with a valid id range (Embedding): check it on the host,
-    where the error can name the layer (backends would gather garbage or fail obscurely)."""
-    nodes = getattr(spec, "nodes", ())
-    for node in nodes[:1]:
+    where the error can name the layer (backends would gather garbage or fail obscurely).
+    In a Graph, every layer that reads the input (``input_name``) on its own is checked."""
+    nodes = tuple(getattr(spec, "nodes", ()))[:1]
+    if hasattr(spec, "input_names"):
+        name = input_name or spec.input_names[0]
+        nodes = tuple(n for n in spec.nodes if n.inputs == (name,))
+    for node in nodes:
         check = getattr(node.layer, "check_tokens", None)
         problem = check(x) if check is not None else None
         if problem:
@@ -76,10 +103,18 @@ class Model:
         """The backend object this model was built with."""
         return self._backend
 
-    def __call__(self, x: Any, training: bool = False) -> np.ndarray:
-        """Forward pass of a numpy batch, returning numpy."""
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        """Forward pass of a numpy batch, returning numpy. A Graph with several inputs takes a
+        list (in ``spec.input_names`` order) or a dict by input name, and one with several
+        outputs returns a list of arrays."""
         be = self._backend
-        out = be.forward(self.native, be.from_numpy(check_inputs(self.spec, x)), training)
+        if not hasattr(self.spec, "input_names"):
+            out = be.forward(self.native, be.from_numpy(check_inputs(self.spec, x)), training)
+            return be.to_numpy(out)
+        xs = [be.from_numpy(a) for a in check_graph_inputs(self.spec, x)]
+        out = be.forward(self.native, xs[0] if len(xs) == 1 else xs, training)
+        if isinstance(out, (list, tuple)):
+            return [be.to_numpy(o) for o in out]
         return be.to_numpy(out)
 
     def gradients(self, x: Any, cotangent: Any) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:

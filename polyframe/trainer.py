@@ -10,7 +10,7 @@ import numpy as np
 
 from polyframe.callbacks import Callback, History, PrintProgress
 from polyframe.data.loader import Loader
-from polyframe.errors import DataError
+from polyframe.errors import ConfigError, DataError
 from polyframe.losses import check_loss, check_targets
 from polyframe.metrics import check_metrics
 from polyframe.model import Model, check_inputs
@@ -44,6 +44,14 @@ class Trainer:
         if not isinstance(model, Model):
             raise DataError(
                 f"Trainer needs a polyframe Model (pf.build(...)), got {type(model).__name__}"
+            )
+        inputs = len(getattr(model.spec, "input_names", "x"))
+        outputs = len(getattr(model.spec, "output_names", "y"))
+        if inputs != 1 or outputs != 1:
+            raise ConfigError(
+                f"Trainer trains models with one input and one output; this Graph has {inputs} "
+                f"input(s) and {outputs} output(s). Run it with model(...) and train it with the "
+                "native module's own tools (model.native)"
             )
         self.model = model
         self.optimizer = get_optimizer(optimizer)

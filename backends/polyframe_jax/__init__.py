@@ -7,7 +7,14 @@ when JAX and Flax are installed; without them only :class:`JaxBackend` is define
 
 from polyframe_jax._backend import JaxBackend as JaxBackend
 
-__all__ = ["JaxBackend", "Lowered", "PolyframeSequential", "lowering_dtype", "lowering_rngs"]
+__all__ = [
+    "JaxBackend",
+    "Lowered",
+    "PolyframeGraph",
+    "PolyframeSequential",
+    "lowering_dtype",
+    "lowering_rngs",
+]
 
 if JaxBackend.available()[0]:
     from polyframe_jax import batchnorm as _batchnorm  # noqa: F401  (registers BatchNorm)
@@ -21,6 +28,8 @@ if JaxBackend.available()[0]:
         layers_recurrent,
         layers_reshaping,
     )
+    from polyframe_jax import merge as _merge  # noqa: F401  (registers the merge lowerings)
+    from polyframe_jax.graph import PolyframeGraph as PolyframeGraph
     from polyframe_jax.lowering import Lowered as Lowered
     from polyframe_jax.lowering import lowering_dtype as lowering_dtype
     from polyframe_jax.lowering import lowering_rngs as lowering_rngs

@@ -50,17 +50,20 @@ class JaxBackend(AbstractBackend):
         self._seed = int(seed)
 
     def lower(self, spec: Any, params: dict[str, np.ndarray], dtype: str = "float32") -> Any:
-        """Build a :class:`PolyframeSequential` through the lowering table; load ``params``."""
+        """Build a :class:`PolyframeSequential` (a Graph: a :class:`PolyframeGraph`, each layer
+        lowered once) through the lowering table; load ``params``."""
         import jax.numpy as jnp
         from flax import nnx
 
+        from polyframe_jax.graph import PolyframeGraph
         from polyframe_jax.lowering import as_lowered, lowering_context
         from polyframe_jax.module import PolyframeSequential
 
+        is_graph = hasattr(spec, "output_names")
         layers, codecs = [], []
         rngs = nnx.Rngs(self._seed, dropout=self._seed)
         with lowering_context(rngs, jnp.dtype(dtype)):
-            for node in spec.nodes:
+            for node in spec.layer_nodes if is_graph else spec.nodes:
                 where = f"{node.path} {node.name!r} ({node.layer.kind})"
                 low = as_lowered(lowering_fn("jax", type(node.layer))(node.layer, node), where)
                 found, want = sorted(low.dump(low.module)), sorted(node.param_specs())
@@ -72,7 +75,10 @@ class JaxBackend(AbstractBackend):
                     )
                 layers.append((node.name, low.module))
                 codecs.append((node.name, low.load, low.dump, tuple(node.param_specs())))
-        model = PolyframeSequential(layers, tuple(codecs))
+        if is_graph:
+            model = PolyframeGraph(layers, tuple(codecs), spec)
+        else:
+            model = PolyframeSequential(layers, tuple(codecs))
         model.import_params(params)
         model.eval()
         return model
@@ -133,11 +139,12 @@ class JaxBackend(AbstractBackend):
 
 
 def _check(native: Any) -> Any:
-    from polyframe_jax.module import PolyframeSequential
+    from polyframe_jax.module import AbstractPolyframeModule
 
-    if not isinstance(native, PolyframeSequential):
+    if not isinstance(native, AbstractPolyframeModule):
         raise BackendError(
-            f"expected a module built by the jax backend (PolyframeSequential), got "
+            f"expected a module built by the jax backend (PolyframeSequential or "
+            f"PolyframeGraph), got "
             f"{type(native).__name__}"
         )
     return native

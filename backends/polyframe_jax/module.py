@@ -15,25 +15,16 @@ from polyframe_jax.params import split_by_layer
 _MODE_ATTRS = ("deterministic", "use_running_average")
 
 
-class PolyframeSequential(nnx.Module):
-    """A lowered ``polyframe.Sequential``: ``self.layers`` is an ``nnx.Dict`` keyed by the spec's
-    layer names; ``self.order`` is the call order. ``codecs`` holds, per layer, its name, the
-    ``load``/``dump`` of its :class:`Lowered` and its canonical local names in spec order.
-    Call it like any NNX module: ``model(x)``."""
+Codecs = tuple[tuple[str, Callable, Callable, tuple[str, ...]], ...]
 
-    def __init__(
-        self,
-        layers: list[tuple[str, nnx.Module]],
-        codecs: tuple[tuple[str, Callable, Callable, tuple[str, ...]], ...],
-    ):
-        self.layers = nnx.Dict({name: module for name, module in layers})
-        self.order = tuple(name for name, _ in layers)
-        self.codecs = codecs
 
-    def __call__(self, x: jax.Array) -> jax.Array:
-        for name in self.order:
-            x = self.layers[name](x)
-        return x
+class AbstractPolyframeModule(nnx.Module):
+    """What every module the jax backend builds has: ``self.layers``, an ``nnx.Dict`` of the
+    lowered layers keyed by the spec's layer names, and ``self.codecs``: per layer its name,
+    the ``load``/``dump`` of its :class:`Lowered` and its canonical local names in spec order."""
+
+    layers: nnx.Dict
+    codecs: Codecs
 
     def export_params(self) -> dict[str, np.ndarray]:
         """Every parameter and state in the canonical names, layout and order (numpy copies)."""
@@ -50,9 +41,24 @@ class PolyframeSequential(nnx.Module):
         codecs = {codec[0]: codec[1] for codec in self.codecs}
         unknown = [k for k in by_layer if k not in codecs]
         if unknown:
-            raise DataError(f"no layer named {unknown[0]!r}; layers: {', '.join(self.order)}")
+            raise DataError(f"no layer named {unknown[0]!r}; layers: {', '.join(codecs)}")
         for name, local in by_layer.items():
             codecs[name](self.layers[name], local)
+
+
+class PolyframeSequential(AbstractPolyframeModule):
+    """A lowered ``polyframe.Sequential``; ``self.order`` is the call order. Call it like any
+    NNX module: ``model(x)``."""
+
+    def __init__(self, layers: list[tuple[str, nnx.Module]], codecs: Codecs):
+        self.layers = nnx.Dict({name: module for name, module in layers})
+        self.order = tuple(name for name, _ in layers)
+        self.codecs = codecs
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for name in self.order:
+            x = self.layers[name](x)
+        return x
 
 
 def mode_of(model: nnx.Module) -> list[tuple[nnx.Module, str, Any]]:

@@ -87,10 +87,16 @@ class TorchBackend(AbstractBackend):
         if native.training != training:
             native.train(training)
         first = next(native.parameters(), None)
-        if first is not None and x.is_floating_point() and x.dtype != first.dtype:
-            x = x.to(first.dtype)
+
+        def cast(t: Any) -> Any:
+            if first is not None and t.is_floating_point() and t.dtype != first.dtype:
+                return t.to(first.dtype)
+            return t
+
         with torch.no_grad():
-            return native(x)
+            if isinstance(x, (list, tuple)):  # a Graph with several inputs
+                return native(*[cast(t) for t in x])
+            return native(cast(x))
 
     def gradients(
         self, native: Any, x: Any, cotangent: np.ndarray, names: tuple[str, ...]

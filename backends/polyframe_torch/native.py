@@ -51,6 +51,10 @@ class PolyframeSequential(nn.Sequential):
         self.spec = spec
         self.codecs = codecs
 
+    def sublayer(self, name: str) -> nn.Module:
+        """The torch module of the spec layer ``name``."""
+        return self._modules[name]
+
 
 def as_lowered(out: Any, node: Any) -> Lowered:
     """Normalize a lowering function's result; a bare module gets the default codec."""
@@ -80,8 +84,13 @@ def _unique(base: str, used: set[str]) -> str:
     return name
 
 
-def build_native(spec: Any) -> PolyframeSequential:
-    """Lower every node of a Sequential spec (float32, CPU, parameters not loaded yet)."""
+def build_native(spec: Any) -> nn.Module:
+    """Lower every node of a Sequential spec (float32, CPU, parameters not loaded yet); a
+    Graph becomes a :class:`polyframe_torch.graph.PolyframeGraph`."""
+    if hasattr(spec, "output_names"):
+        from polyframe_torch.graph import build_graph
+
+        return build_graph(spec)
     used = {node.name for node in spec.nodes}
     modules: OrderedDict[str, nn.Module] = OrderedDict()
     codecs: dict[str, tuple] = {}
@@ -108,7 +117,8 @@ def codecs_of(native: nn.Module) -> dict[str, tuple]:
     codecs = getattr(native, "codecs", None)
     if not isinstance(codecs, dict):
         raise BackendError(
-            f"expected a module built by the torch backend (PolyframeSequential), got "
+            f"expected a module built by the torch backend (PolyframeSequential or "
+            f"PolyframeGraph), got "
             f"{type(native).__name__}"
         )
     return codecs
@@ -118,7 +128,7 @@ def export_params(native: nn.Module) -> dict[str, np.ndarray]:
     """Every parameter and state in canonical names and layouts (fresh numpy copies)."""
     out: dict[str, np.ndarray] = {}
     for name, (_, dump, _names) in codecs_of(native).items():
-        for local, value in dump(native._modules[name]).items():
+        for local, value in dump(native.sublayer(name)).items():
             out[f"{name}.{local}"] = value
     return out
 
@@ -136,6 +146,6 @@ def import_params(native: nn.Module, params: dict[str, np.ndarray]) -> None:
     for name, (load, _, names) in codecs.items():
         if names:
             try:
-                load(native._modules[name], {local: params[f"{name}.{local}"] for local in names})
+                load(native.sublayer(name), {local: params[f"{name}.{local}"] for local in names})
             except BackendError as exc:
                 raise BackendError(f"layer {name!r}: {exc}") from None

@@ -10,6 +10,7 @@ from polyframe.reference import attention as _attention  # noqa: F401  (register
 from polyframe.reference import builtin as _builtin  # noqa: F401
 from polyframe.reference import conv as _conv  # noqa: F401
 from polyframe.reference import embedding as _embedding  # noqa: F401
+from polyframe.reference import graph as _graph  # noqa: F401  (Graph + merge layers)
 from polyframe.reference import layer_norms as _layer_norms  # noqa: F401
 from polyframe.reference import pooling1d as _pooling1d  # noqa: F401
 from polyframe.reference import recurrent as _recurrent  # noqa: F401

@@ -20,7 +20,14 @@ def forward(
     """Run a model spec in numpy (float64 inside). With ``training=True``, batch-norm uses
     batch statistics and the updated running statistics are written to ``state_out``
     (canonical names). The result has ``x``'s float dtype (float32 for integer inputs)
-    unless ``out_dtype`` says otherwise (float64 for finite-difference checks)."""
+    unless ``out_dtype`` says otherwise (float64 for finite-difference checks).
+
+    A :class:`polyframe.Graph` takes one array, or a list / dict (by input name) of arrays for
+    several inputs, and returns a list of arrays when it has several outputs."""
+    if hasattr(spec, "output_names"):  # a Graph
+        from polyframe.reference.graph import graph_forward
+
+        return graph_forward(spec, params, x, training, state_out, out_dtype)
     if out_dtype is None:
         out_dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
     h = np.asarray(x, dtype=np.float64) if np.issubdtype(x.dtype, np.floating) else np.asarray(x)

@@ -55,6 +55,7 @@ def _check_padding_idx(layer: Layer) -> None:
 class MultiHeadAttention(Layer):
     """Scaled dot-product attention with ``num_heads`` heads of size ``E / num_heads``."""
 
+    multi_input = True  # a graph may call it on [query, context] or [query, context, key_mask]
     num_heads: int
     causal: bool = False
     padding_idx: int | None = None
@@ -119,6 +120,7 @@ class TransformerEncoderBlock(Layer):
     ``ffn1.kernel [E, ff_dim]/bias``, ``ffn2.kernel [ff_dim, E]/bias``, ``norm2.gamma/beta``.
     """
 
+    multi_input = True  # a graph may call it on [x, key_mask]
     num_heads: int
     ff_dim: int
     norm_first: bool = False

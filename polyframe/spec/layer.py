@@ -37,7 +37,22 @@ class Layer:
 
     kind: ClassVar[str] = ""
     version: ClassVar[int] = 1
+    #: True for layers that may be called on a list of two or more tensors in a graph (Add,
+    #: Concatenate, ...). A call on several tensors gives ``output_shape``/``param_specs`` a
+    #: tuple of shapes and the reference / native module a list; a call on one tensor, the
+    #: tensor itself.
+    multi_input: ClassVar[bool] = False
     name: str | None = field(default=None, kw_only=True)
+
+    def __call__(self, inputs: Any) -> Any:
+        """Apply this layer in a graph (Keras functional style): ``h = L.Dense(8)(x)``.
+
+        ``inputs`` is an ``Input`` or a tensor from another call (a list of them for merge
+        layers); the result is a symbolic tensor for :class:`polyframe.Graph`. Calling the same
+        layer object twice shares its parameters."""
+        from polyframe.spec.symbolic import call_layer
+
+        return call_layer(self, inputs)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """Shape of one output example (no batch axis) for an input of ``input_shape``."""
