@@ -7,9 +7,12 @@ imports no deep-learning framework.
 from polyframe import callbacks as callbacks
 from polyframe import data as data
 from polyframe import layers as layers
+from polyframe import losses as losses
+from polyframe import metrics as metrics
 from polyframe import models as models
 from polyframe import optim as optim
 from polyframe import reference as reference
+from polyframe import schedules as schedules
 from polyframe.backend import AbstractBackend as AbstractBackend
 from polyframe.backend import AbstractSteps as AbstractSteps
 from polyframe.backend import get_backend as get_backend

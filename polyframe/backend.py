@@ -25,13 +25,31 @@ EXTRAS = {"torch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
 class AbstractSteps(abc.ABC):
     """Compiled train / eval / predict steps over one native module and its optimizer state.
 
-    Loss and metrics accumulate on the device; only :meth:`results` reads them back (one host
-    sync), so the training loop never syncs per step.
+    Loss and metric counts accumulate on the device; only :meth:`results` reads them back (one
+    host sync), so the training loop never syncs per step. ``w`` is an optional float32 batch of
+    per-sample loss weights (None: unweighted, the fast path). The options (loss, metric plan,
+    clipping, accumulation, precision) are a :class:`polyframe.step_config.StepConfig`.
     """
 
     @abc.abstractmethod
-    def train(self, x: Any, y: Any, lr: float) -> None:
-        """One optimizer step on a device batch with learning rate ``lr``."""
+    def train(self, x: Any, y: Any, lr: float, w: Any = None) -> None:
+        """One optimizer step with learning rate ``lr`` on this batch plus the gradients
+        gathered by :meth:`accumulate` since the last step."""
+
+    @abc.abstractmethod
+    def accumulate(self, x: Any, y: Any, w: Any = None) -> None:
+        """Add this micro-batch's gradient (weighted by its size) without stepping."""
+
+    def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
+        """``len(lrs)`` optimizer steps on stacked batches ``xs[i], ys[i]`` (one compiled call
+        where the backend fuses them; this default loops)."""
+        for i in range(len(lrs)):
+            self.train(xs[i], ys[i], float(lrs[i]), None if ws is None else ws[i])
+
+    @abc.abstractmethod
+    def last_losses(self) -> np.ndarray:
+        """Training losses of the steps (or micro-batch) of the last ``train``, ``train_many``
+        or ``accumulate`` call, as float64 numpy (a host sync: only for per-step logs)."""
 
     @abc.abstractmethod
     def evaluate(self, x: Any, y: Any) -> None:
@@ -42,8 +60,9 @@ class AbstractSteps(abc.ABC):
         """Inference-mode outputs of a device batch (a device array)."""
 
     @abc.abstractmethod
-    def results(self, phase: str) -> dict[str, float]:
-        """Mean loss and metrics (``phase`` 'train' or 'eval') since the last call; resets."""
+    def results(self, phase: str) -> dict[str, Any]:
+        """Mean loss and metrics (``phase`` 'train' or 'eval') since the last call; resets.
+        Backends read their counts and call :func:`polyframe.metrics.compute`."""
 
     @abc.abstractmethod
     def sync(self) -> None:
@@ -105,11 +124,17 @@ class AbstractBackend(abc.ABC):
         native: Any,
         spec: Any,
         optimizer: Optimizer,
-        loss: str,
-        metrics: tuple[str, ...],
+        loss: Any,
+        metrics: tuple[str, ...] | Any,
         compile: bool | None = None,
+        **controls: Any,
     ) -> AbstractSteps:
-        """Compiled steps for training ``native`` (``compile=None``: the backend's fast default)."""
+        """Compiled steps for training ``native`` (``compile=None``: the backend's fast default).
+
+        ``loss`` is a name or a ``pf.losses.Loss``; ``metrics`` names or a ``MetricPlan``;
+        ``controls`` are the other :class:`polyframe.step_config.StepConfig` fields
+        (``clip_norm``, ``clip_value``, ``accum_steps``, ``steps_per_execution``,
+        ``precision``, ``deterministic``); build them with ``step_config.make_config``."""
 
     def seed(self, seed: int) -> None:
         """Seed the framework's own random streams (dropout masks)."""

@@ -1,20 +1,30 @@
-"""Trainer: the backend-neutral loop. It owns epochs, batching, callbacks and logging; the
-backend owns only the compiled steps (``AbstractSteps``)."""
+"""Trainer: the backend-neutral loop. It owns epochs, batching, the learning-rate schedule,
+gradient accumulation, callbacks and logging; the backend owns only the compiled steps
+(``AbstractSteps``).
+
+The default path does no per-step host work beyond computing the learning rate (a float):
+losses are read back once per epoch. Only when a callback sets ``wants_batch_logs`` does the
+loop read each step's loss (one host sync per step).
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from polyframe.callbacks import Callback, History, PrintProgress
+from polyframe.callbacks import Callback, History, PrintProgress, ProgressBar
 from polyframe.data.loader import Loader
 from polyframe.errors import ConfigError, DataError
-from polyframe.losses import check_loss, check_targets
-from polyframe.metrics import check_metrics
+from polyframe.losses import Loss, check_targets, get_loss, sample_weights
+from polyframe.metrics import check_metrics, plan
 from polyframe.model import Model, check_inputs
 from polyframe.optim import Optimizer, get_optimizer
+from polyframe.schedules import Schedule, get_schedule
+from polyframe.step_config import StepConfig
+
+Batch = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 
 
 def _check_finite(x: np.ndarray, what: str) -> None:
@@ -25,21 +35,42 @@ def _check_finite(x: np.ndarray, what: str) -> None:
             raise DataError(f"{what} contains NaN or infinite values; first bad row: index {i}")
 
 
+def _scalars(logs: dict[str, Any]) -> dict[str, float]:
+    """The scalar entries of a results dict (the confusion matrix stays out of epoch logs)."""
+    return {k: float(v) for k, v in logs.items() if np.ndim(v) == 0}
+
+
 class Trainer:
     """Train, evaluate and predict with one model.
 
-    >>> trainer = Trainer(model, optimizer=pf.optim.Adam(1e-3), loss="cross_entropy",
-    ...                   metrics=["accuracy"])              # doctest: +SKIP
+    >>> trainer = Trainer(model, optimizer=pf.optim.AdamW(1e-3), loss="cross_entropy",
+    ...                   metrics=["accuracy", "f1_macro"], schedule="cosine",
+    ...                   clip_norm=1.0)                     # doctest: +SKIP
     >>> history = trainer.fit(x, y, batch_size=32, epochs=5)  # doctest: +SKIP
+
+    ``schedule``: a ``pf.schedules.Schedule`` or its name (constant by default).
+    ``clip_norm`` / ``clip_value``: gradient clipping (global norm / element-wise).
+    ``accum_steps``: micro-batches of ``batch_size`` per optimizer step.
+    ``steps_per_execution``: optimizer steps per compiled call (JAX and TensorFlow fuse them).
+    ``precision``: ``"float32"`` or ``"bfloat16"`` (bfloat16 compute, float32 master weights).
+    ``deterministic``: ask the framework for deterministic kernels.
     """
 
     def __init__(
         self,
         model: Model,
         optimizer: str | Optimizer = "adam",
-        loss: str = "cross_entropy",
+        loss: str | Loss = "cross_entropy",
         metrics: Iterable[str] = ("accuracy",),
         compile: bool | None = None,
+        *,
+        schedule: str | Schedule | None = None,
+        clip_norm: float | None = None,
+        clip_value: float | None = None,
+        accum_steps: int = 1,
+        steps_per_execution: int = 1,
+        precision: str = "float32",
+        deterministic: bool = False,
     ) -> None:
         if not isinstance(model, Model):
             raise DataError(
@@ -55,19 +86,36 @@ class Trainer:
             )
         self.model = model
         self.optimizer = get_optimizer(optimizer)
-        self.loss = check_loss(loss)
+        self.loss = get_loss(loss)
         self.metrics = check_metrics(tuple(metrics), self.loss)
-        check_targets(
-            self.loss,
-            model.spec.output_shape,
-            np.zeros(0, np.int64)
-            if self.loss == "cross_entropy"
-            else np.zeros((0, *model.spec.output_shape)),
+        out_shape = tuple(model.spec.output_shape)
+        self.config = StepConfig(
+            loss=self.loss,
+            metrics=plan(self.metrics, out_shape),
+            clip_norm=clip_norm,
+            clip_value=clip_value,
+            accum_steps=accum_steps,
+            steps_per_execution=steps_per_execution,
+            precision=precision,
+            deterministic=deterministic,
         )
+        if accum_steps > 1 and steps_per_execution > 1:
+            raise ConfigError(
+                "accum_steps and steps_per_execution cannot both be > 1; choose one"
+            )
+        empty = np.zeros((0, *out_shape), np.float32)
+        check_targets(self.loss, out_shape, np.zeros(0, np.int64) if self.loss.name == "cross_entropy" else empty)
+        self.schedule = get_schedule(schedule)
         self.compile = compile
         self.stop_training = False
+        self.stop_reason = ""
         self.global_step = 0
+        #: Set by ``LearningRateScheduler`` (a base lr replacing the schedule's) and
+        #: ``ReduceLROnPlateau`` (a factor on it).
+        self.lr_override: float | None = None
+        self.lr_factor = 1.0
         self.timing: dict[str, float] = {}
+        self._schedule = self.schedule
         self._steps: Any = None
 
     # -- helpers -----------------------------------------------------------------------------
@@ -75,14 +123,20 @@ class Trainer:
     def steps(self) -> Any:
         """The backend's compiled steps (built on first use)."""
         if self._steps is None:
-            be = self.model.backend_impl
-            self._steps = be.make_steps(
+            cfg = self.config
+            self._steps = self.model.backend_impl.make_steps(
                 self.model.native,
                 self.model.spec,
                 self.optimizer,
-                self.loss,
-                self.metrics,
+                cfg.loss,
+                cfg.metrics,
                 self.compile,
+                clip_norm=cfg.clip_norm,
+                clip_value=cfg.clip_value,
+                accum_steps=cfg.accum_steps,
+                steps_per_execution=cfg.steps_per_execution,
+                precision=cfg.precision,
+                deterministic=cfg.deterministic,
             )
         return self._steps
 
@@ -112,8 +166,21 @@ class Trainer:
                 )
 
     def learning_rate(self, step: int) -> float:
-        """The learning rate of optimizer step ``step`` (0-based)."""
-        return float(self.optimizer.lr)
+        """The learning rate of optimizer step ``step`` (0-based): the schedule's value (or
+        ``lr_override``) times ``lr_factor``."""
+        if self.lr_override is not None:
+            return float(self.lr_override) * self.lr_factor
+        return self._schedule.lr(step, float(self.optimizer.lr)) * self.lr_factor
+
+    def _batches(self, loader: Loader, epoch: int, y: Any, w: Any) -> Iterator[Batch]:
+        """``(x, y, w)`` per batch; with sample weights the loader serves indices."""
+        for xb, yb in loader.epoch(epoch):
+            if y is not None:  # yb holds example indices
+                yield xb, y[yb], w[yb]
+            elif self.loss.class_weight is not None:
+                yield xb, yb, sample_weights(self.loss, np.asarray(yb), None, len(yb))
+            else:
+                yield xb, yb, None
 
     # -- public API --------------------------------------------------------------------------
     def fit(
@@ -127,48 +194,73 @@ class Trainer:
         seed: int = 0,
         callbacks: Iterable[Callback] = (),
         verbose: int = 0,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | Iterable[float] | None = None,
     ) -> History:
         """Train for ``epochs`` over ``(x, y)``, or over a ``pf.data.Loader`` passed as ``x``
         (``y`` None; the Loader's batch size, shuffling and seed then apply); returns the
-        per-epoch History."""
+        per-epoch History. ``verbose=1``: a progress bar when stdout is a terminal;
+        ``verbose=2``: one line per epoch. ``sample_weight`` (N,) and ``class_weight``
+        (``{class: weight}`` or one weight per class) weight the training loss."""
         if not isinstance(epochs, int) or epochs < 1:
             raise DataError(f"epochs must be a positive int, got {epochs!r}")
+        if class_weight is not None:
+            self._set_class_weight(class_weight)
+        y_all = w_all = None
         if isinstance(x, Loader):
-            if y is not None:
-                raise DataError("fit: x is a Loader, so y must be None (labels come from it)")
+            if y is not None or sample_weight is not None:
+                raise DataError(
+                    "fit: x is a Loader, so y and sample_weight must be None (labels come "
+                    "from it; use class_weight, or arrays, for weights)"
+                )
             loader = x
             self._check_loader(loader)
         else:
             x, y = self._prepare(x, y, "fit")
-            loader = Loader(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+            w_all = sample_weights(self.loss, y, sample_weight, len(x))
+            if w_all is None:
+                loader = Loader(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+            else:  # serve indices, so that weights follow the same order
+                y_all = y
+                idx = np.arange(len(x), dtype=np.int64)
+                loader = Loader(x, idx, batch_size=batch_size, shuffle=shuffle, seed=seed)
         val = self._prepare(*validation_data, "validation_data") if validation_data else None
-        be, steps = self.model.backend_impl, self.steps
+        accum = self.config.accum_steps
+        per_epoch = -(-len(loader) // accum)
+        if self.schedule.total_steps is None:
+            self._schedule = self.schedule.with_total(self.global_step + epochs * per_epoch)
         history = History()
-        cbs = [history, *callbacks] + ([PrintProgress(epochs)] if verbose else [])
+        extra = {1: [ProgressBar()], 2: [PrintProgress(epochs)]}.get(int(verbose), [])
+        cbs = [history, *callbacks, *extra]
         for cb in cbs:
             cb.trainer = self
-        self.stop_training = False
+            if hasattr(cb, "set_params"):
+                cb.set_params({"epochs": epochs, "steps": per_epoch})
+        batch_logs = any(getattr(cb, "wants_batch_logs", False) for cb in cbs)
+        self.stop_training, self.stop_reason = False, ""
+        steps = self.steps
         steps.pull()
         for cb in cbs:
             cb.on_train_begin({})
         start = time.perf_counter()
-        first = None
+        self._first = None
+        self._start = start
+        epochs_run = 0
         for epoch in range(epochs):
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
-            for xb, yb in loader.epoch(epoch):
-                steps.train(
-                    be.from_numpy(xb), be.from_numpy(yb), self.learning_rate(self.global_step)
-                )
-                self.global_step += 1
-                if first is None:
-                    steps.wait()
-                    first = time.perf_counter() - start
-                for cb in cbs:
-                    cb.on_train_batch_end(self.global_step, {})
-            logs = steps.results("train")
+            batches = self._batches(loader, epoch, y_all, w_all)
+            if self.config.steps_per_execution > 1:
+                self._run_fused(batches, cbs, batch_logs)
+            else:
+                self._run_epoch(batches, len(loader), cbs, batch_logs)
+            epochs_run += 1
+            logs = _scalars(steps.results("train"))
             if val is not None:
-                logs.update({f"val_{k}": v for k, v in self._evaluate(*val, batch_size).items()})
+                logs.update(
+                    {f"val_{k}": v for k, v in _scalars(self._evaluate(*val, batch_size)).items()}
+                )
+            logs["lr"] = self.learning_rate(max(self.global_step - 1, 0))
             for cb in cbs:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -176,27 +268,108 @@ class Trainer:
         steps.wait()
         total = time.perf_counter() - start
         steps.sync()
-        n_steps = len(loader) * len(history.epoch)
+        n_steps = per_epoch * epochs_run
+        first = self._first or 0.0
         self.timing = {
-            "first_step_s": float(first or 0.0),
+            "first_step_s": float(first),
             "train_s": total,
             "steps": n_steps,
-            "steps_per_s": (n_steps - 1) / max(total - (first or 0.0), 1e-9)
-            if n_steps > 1
-            else 0.0,
+            "steps_per_s": (n_steps - 1) / max(total - first, 1e-9) if n_steps > 1 else 0.0,
         }
         for cb in cbs:
             cb.on_train_end(history.history)
         return history
 
-    def _evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+    def _set_class_weight(self, class_weight: Any) -> None:
+        classes = int(np.prod(self.model.spec.output_shape))
+        classes = 2 if classes == 1 else classes
+        if isinstance(class_weight, dict):
+            bad = [k for k in class_weight if not 0 <= int(k) < classes]
+            if bad:
+                raise DataError(f"class_weight has classes {bad} outside [0, {classes})")
+            weights = tuple(float(class_weight.get(c, 1.0)) for c in range(classes))
+        else:
+            weights = tuple(float(v) for v in class_weight)
+        import dataclasses
+
+        self.loss = dataclasses.replace(self.loss, class_weight=weights)
+        from polyframe.losses import check_output
+
+        check_output(self.loss, tuple(self.model.spec.output_shape))
+
+    def _after_step(self, cbs: list[Callback], losses: list[float] | None) -> None:
+        """Bookkeeping and callbacks after one optimizer step (``losses`` None: no logs)."""
+        self.global_step += 1
+        if self._first is None:
+            self.steps.wait()
+            self._first = time.perf_counter() - self._start
+        logs: dict[str, Any] = {}
+        if losses is not None:
+            logs = {"loss": losses[0], "lr": self.learning_rate(self.global_step - 1)}
+        for cb in cbs:
+            cb.on_train_batch_end(self.global_step, logs)
+
+    def _run_epoch(self, batches: Iterator[Batch], n: int, cbs: list, batch_logs: bool) -> None:
+        be, steps, accum = self.model.backend_impl, self.steps, self.config.accum_steps
+        micro: list[tuple[float, int]] = []  # (loss, size) of the pending micro-batches
+        for i, (xb, yb, wb) in enumerate(batches):
+            args = (be.from_numpy(xb), be.from_numpy(yb), None if wb is None else be.from_numpy(wb))
+            if accum > 1 and (i + 1) % accum and i + 1 < n:
+                steps.accumulate(*args)
+                if batch_logs:
+                    micro.append((float(steps.last_losses()[0]), len(xb)))
+                continue
+            steps.train(args[0], args[1], self.learning_rate(self.global_step), args[2])
+            losses = None
+            if batch_logs:
+                micro.append((float(steps.last_losses()[0]), len(xb)))
+                size = sum(m for _, m in micro)
+                losses = [sum(v * m for v, m in micro) / size]
+                micro = []
+            self._after_step(cbs, losses)
+            if batch_logs and self.stop_training:
+                break
+
+    def _run_fused(self, batches: Iterator[Batch], cbs: list, batch_logs: bool) -> None:
+        """Groups of ``steps_per_execution`` same-size batches per compiled call."""
+        be, steps, k = self.model.backend_impl, self.steps, self.config.steps_per_execution
+        group: list[Batch] = []
+
+        def flush() -> None:
+            lrs = [self.learning_rate(self.global_step + j) for j in range(len(group))]
+            if len(group) == 1:
+                xb, yb, wb = group[0]
+                w = None if wb is None else be.from_numpy(wb)
+                steps.train(be.from_numpy(xb), be.from_numpy(yb), lrs[0], w)
+            else:
+                ws = None if group[0][2] is None else be.from_numpy(np.stack([g[2] for g in group]))
+                xs = be.from_numpy(np.stack([g[0] for g in group]))
+                steps.train_many(xs, be.from_numpy(np.stack([g[1] for g in group])), lrs, ws)
+            losses = steps.last_losses() if batch_logs else None
+            for j in range(len(group)):
+                self._after_step(cbs, None if losses is None else [float(losses[j])])
+            group.clear()
+
+        for batch in batches:
+            if group and len(batch[0]) != len(group[0][0]):
+                flush()
+            group.append(batch)
+            if len(group) == k:
+                flush()
+                if batch_logs and self.stop_training:
+                    return
+        if group:
+            flush()
+
+    def _evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Any]:
         be, steps = self.model.backend_impl, self.steps
         for xb, yb in Loader(x, y, batch_size=batch_size, shuffle=False).epoch(0):
             steps.evaluate(be.from_numpy(xb), be.from_numpy(yb))
         return steps.results("eval")
 
-    def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> dict[str, float]:
-        """Mean loss and metrics over ``(x, y)`` in inference mode."""
+    def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> dict[str, Any]:
+        """Mean loss and metrics over ``(x, y)`` in inference mode (unweighted). Scalars are
+        floats; ``confusion_matrix`` is an int64 array (rows: true class)."""
         x, y = self._prepare(x, y, "evaluate")
         self.steps.pull()
         return self._evaluate(x, y, batch_size)
@@ -210,4 +383,5 @@ class Trainer:
             steps.predict(be.from_numpy(xb))
             for xb, _ in Loader(x, None, batch_size, shuffle=False).epoch(0)
         ]
-        return np.concatenate([be.to_numpy(o) for o in outs], axis=0)
+        out = np.concatenate([be.to_numpy(o) for o in outs], axis=0)
+        return out if out.dtype in (np.float32, np.float64) else out.astype(np.float32)

@@ -130,12 +130,15 @@ class JaxBackend(AbstractBackend):
                 a = a.astype(np.float32)
         return jax.device_put(a)
 
-    def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: str,
-                   metrics: tuple[str, ...], compile: bool | None = None) -> Any:
+    def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: Any,
+                   metrics: Any, compile: bool | None = None, **controls: Any) -> Any:
         """:class:`polyframe_jax.steps.JaxSteps` (``compile=False``: eager, for debugging)."""
+        from polyframe.optim import get_optimizer
+        from polyframe.step_config import make_config
         from polyframe_jax.steps import JaxSteps
 
-        return JaxSteps(native, optimizer, loss, metrics, compile)
+        config = make_config(spec, loss, metrics, **controls)
+        return JaxSteps(native, get_optimizer(optimizer), config, compile)
 
 
 def _check(native: Any) -> Any:

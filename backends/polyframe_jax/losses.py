@@ -1,4 +1,4 @@
-"""Per-sample losses and metric counts, in JAX (summed per batch by the steps)."""
+"""Per-sample losses in JAX; the batch loss is ``sum_i(w_i * l_i) / N`` (``polyframe.losses``)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,38 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from polyframe.errors import ConfigError
+from polyframe.losses import Loss
 
 
-def per_sample_loss(name: str, out: jax.Array, y: jax.Array) -> jax.Array:
-    """Loss of each sample, shape ``(N,)``; the canonical loss is its mean.
+def _per_element_mean(per: jax.Array) -> jax.Array:
+    return jnp.mean(per.reshape(per.shape[0], -1), axis=1)
 
-    ``cross_entropy``: softmax CE from logits with integer labels. ``mse``: mean over each
-    sample's elements (so the batch mean is the mean over every element).
-    """
+
+def per_sample_loss(loss: Loss, out: jax.Array, y: jax.Array) -> jax.Array:
+    """Loss of each sample, shape ``(N,)``, computed in float32."""
     out = out.astype(jnp.float32)
-    if name == "cross_entropy":
-        return optax.softmax_cross_entropy_with_integer_labels(out, y.astype(jnp.int32))
-    if name == "mse":
-        diff = out - y.astype(jnp.float32)
-        return jnp.mean(jnp.square(diff).reshape(diff.shape[0], -1), axis=1)
-    raise ConfigError(f"the jax backend has no loss {name!r}")
+    if loss.name == "cross_entropy":
+        logp = jax.nn.log_softmax(out, axis=-1)
+        if y.ndim == 1 and not loss.label_smoothing:
+            return optax.softmax_cross_entropy_with_integer_labels(out, y.astype(jnp.int32))
+        q = jax.nn.one_hot(y, out.shape[-1], dtype=jnp.float32) if y.ndim == 1 else y
+        if loss.label_smoothing:
+            e = loss.label_smoothing
+            q = (1.0 - e) * q.astype(jnp.float32) + e / out.shape[-1]
+        return -jnp.sum(q * logp, axis=-1)
+    y = y.astype(jnp.float32)
+    if loss.name == "binary_cross_entropy":
+        per = optax.sigmoid_binary_cross_entropy(out, y)
+    elif loss.name == "mse":
+        per = jnp.square(out - y)
+    elif loss.name == "mae":
+        per = jnp.abs(out - y)
+    else:  # huber, torch's form: 0.5 d^2 or delta * (|d| - 0.5 delta)
+        d = jnp.abs(out - y)
+        per = jnp.where(d <= loss.delta, 0.5 * d * d, loss.delta * (d - 0.5 * loss.delta))
+    return _per_element_mean(per)
 
 
-def metric_sum(name: str, out: jax.Array, y: jax.Array) -> jax.Array:
-    """Sum over the batch of a per-sample metric (``accuracy``: argmax == label)."""
-    if name == "accuracy":
-        return jnp.sum(jnp.argmax(out, axis=-1) == y.astype(jnp.int32), dtype=jnp.int32)
-    raise ConfigError(f"the jax backend has no metric {name!r}")
+def batch_loss(per: jax.Array, w: jax.Array | None) -> jax.Array:
+    """``mean(per)`` or ``sum(w * per) / N``."""
+    return jnp.mean(per) if w is None else jnp.sum(per * w) / per.shape[0]

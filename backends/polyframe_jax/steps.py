@@ -3,8 +3,11 @@
 The module is split once (``graphdef, params, rest = nnx.split(model, nnx.Param, ...)``); each
 step is a pure function ``jax.jit``-ed over the state, with the state and the accumulators
 donated. ``nnx.merge`` happens inside the trace only. The learning rate is a traced scalar
-argument, so changing it never recompiles. Loss and metric sums stay on the device until
-:meth:`JaxSteps.results`; :meth:`JaxSteps.sync` writes the trained state back into the module.
+argument, so changing it never recompiles. Loss sums and metric counts stay on the device
+until :meth:`JaxSteps.results`; :meth:`JaxSteps.sync` writes the trained state back into the
+module. ``steps_per_execution`` runs several steps in one call with ``jax.lax.scan``;
+``bfloat16`` precision casts the parameters and inputs to bfloat16 inside the step (the
+float32 parameters are the master copy and receive float32 gradients).
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from flax import nnx
 
 from polyframe.backend import AbstractSteps
+from polyframe.errors import ConfigError
+from polyframe.metrics import compute
 from polyframe.optim import Optimizer
-from polyframe_jax.losses import metric_sum, per_sample_loss
+from polyframe.step_config import StepConfig
+from polyframe_jax import metrics as M
+from polyframe_jax.losses import batch_loss, per_sample_loss
 from polyframe_jax.module import mode_of, restore_mode
 from polyframe_jax.optimizers import direction
 
@@ -30,14 +38,24 @@ def _copy(tree: Any) -> Any:
     return jax.tree.map(lambda a: a.copy(), tree)
 
 
+def clip(grads: Any, config: StepConfig) -> Any:
+    """Clip by value, then by global norm with torch's ``max / (norm + 1e-6)`` formula."""
+    if config.clip_value is not None:
+        v = config.clip_value
+        grads = jax.tree.map(lambda g: jnp.clip(g, -v, v), grads)
+    if config.clip_norm is not None:
+        coef = jnp.minimum(1.0, config.clip_norm / (optax.global_norm(grads) + 1e-6))
+        grads = jax.tree.map(lambda g: (g * coef).astype(g.dtype), grads)
+    return grads
+
+
 class JaxSteps(AbstractSteps):
     """Steps for one ``nnx.Module``; see the module docstring for the design."""
 
-    def __init__(self, model: nnx.Module, optimizer: Optimizer, loss: str,
-                 metrics: tuple[str, ...], compile: bool | None = None):
+    def __init__(self, model: nnx.Module, optimizer: Optimizer, config: StepConfig,
+                 compile: bool | None = None):
         self.model = model
-        self.loss = loss
-        self.metrics = tuple(metrics)
+        self.config = config
         saved = mode_of(model)
         try:
             model.train()
@@ -51,72 +69,145 @@ class JaxSteps(AbstractSteps):
         self.opt_state = self._tx.init(self.params)
         self._acc = {p: self._zeros() for p in PHASES}
         self._count = dict.fromkeys(PHASES, 0)
+        self._gacc: Any = None  # sum of n_i * grad_i over pending micro-batches
+        self._pending = 0
+        self._last: Any = None
 
-        train, evaluate, predict = self._train_fn, self._eval_fn, self._predict_fn
-        if compile is not False:
-            train = jax.jit(train, donate_argnums=(0, 1, 2, 3))
-            evaluate = jax.jit(evaluate, donate_argnums=(2,))
-            predict = jax.jit(predict)
-        self._train, self._evaluate, self._predict = train, evaluate, predict
+        fns = {
+            "train": (self._train_fn, (0, 1, 2, 3)),
+            "train_acc": (self._train_acc_fn, (0, 1, 2, 3, 4)),
+            "accumulate": (self._accumulate_fn, (1, 2, 3)),
+            "train_many": (self._train_many_fn, (0, 1, 2, 3)),
+            "eval": (self._eval_fn, (2,)),
+            "predict": (self._predict_fn, ()),
+        }
+        self._fns = {
+            k: (jax.jit(f, donate_argnums=d) if compile is not False else f)
+            for k, (f, d) in fns.items()
+        }
 
     # -- pure functions ------------------------------------------------------------------
     def _zeros(self) -> dict[str, jax.Array]:
-        acc = {"loss": jnp.zeros((), jnp.float32)}
-        acc.update({m: jnp.zeros((), jnp.int32) for m in self.metrics})
-        return acc
+        return {"loss": jnp.zeros((), jnp.float32), **M.zeros(self.config.metrics)}
 
-    def _accumulate(self, acc: dict, out: jax.Array, losses: jax.Array, y: jax.Array) -> dict:
-        new = {"loss": acc["loss"] + jnp.sum(losses)}
-        new.update({m: acc[m] + metric_sum(m, out, y) for m in self.metrics})
+    def _add(self, acc: dict, out: jax.Array, loss: jax.Array, y: jax.Array) -> dict:
+        new = {"loss": acc["loss"] + loss * out.shape[0]}
+        if len(acc) > 1:
+            for k, v in M.counts(self.config.metrics, out, y).items():
+                new[k] = acc[k] + v
         return new
 
-    def _train_fn(self, params, rest, opt_state, acc, x, y, lr):
-        def loss_fn(p):
-            model = nnx.merge(self._gd_train, p, rest, copy=True)
-            out = model(x)
-            losses = per_sample_loss(self.loss, out, y)
-            new_rest = nnx.state(model, nnx.Not(nnx.Param))
-            return jnp.mean(losses), (out, losses, new_rest)
+    def _cast(self, tree: Any) -> Any:
+        if self.config.precision != "bfloat16":
+            return tree
+        return jax.tree.map(
+            lambda a: a.astype(jnp.bfloat16) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree
+        )
 
-        (_, (out, losses, new_rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-        d, opt_state = self._tx.update(grads, opt_state, params)
+    def _grads(self, params, rest, x, y, w):
+        def loss_fn(p):
+            model = nnx.merge(self._gd_train, self._cast(p), rest, copy=True)
+            out = model(self._cast(x)).astype(jnp.float32)
+            loss = batch_loss(per_sample_loss(self.config.loss, out, y), w)
+            new_rest = nnx.state(model, nnx.Not(nnx.Param))
+            return loss, (out, new_rest)
+
+        (loss, (out, new_rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        return loss, out, new_rest, grads
+
+    def _apply(self, params, opt_state, grads, lr):
+        d, opt_state = self._tx.update(clip(grads, self.config), opt_state, params)
         params = jax.tree.map(lambda p, u: (p - lr * u).astype(p.dtype), params, d)
-        return params, new_rest, opt_state, self._accumulate(acc, out, losses, y)
+        return params, opt_state
+
+    def _train_fn(self, params, rest, opt_state, acc, x, y, lr, w):
+        loss, out, rest, grads = self._grads(params, rest, x, y, w)
+        params, opt_state = self._apply(params, opt_state, grads, lr)
+        return params, rest, opt_state, self._add(acc, out, loss, y), loss
+
+    def _accumulate_fn(self, params, rest, acc, gacc, x, y, w):
+        loss, out, rest, grads = self._grads(params, rest, x, y, w)
+        n = x.shape[0]
+        gacc = jax.tree.map(lambda a, g: a + n * g, gacc, grads)
+        return rest, self._add(acc, out, loss, y), gacc, loss
+
+    def _train_acc_fn(self, params, rest, opt_state, acc, gacc, x, y, lr, w, total):
+        rest, acc, gacc, loss = self._accumulate_fn(params, rest, acc, gacc, x, y, w)
+        grads = jax.tree.map(lambda a: a / total, gacc)
+        params, opt_state = self._apply(params, opt_state, grads, lr)
+        return params, rest, opt_state, acc, loss
+
+    def _train_many_fn(self, params, rest, opt_state, acc, xs, ys, lrs, ws):
+        def body(carry, batch):
+            x, y, lr, w = batch
+            *carry, loss = self._train_fn(*carry, x, y, lr, w)
+            return tuple(carry), loss
+
+        carry, losses = jax.lax.scan(body, (params, rest, opt_state, acc), (xs, ys, lrs, ws))
+        return (*carry, losses)
 
     def _eval_fn(self, params, rest, acc, x, y):
-        out = nnx.merge(self._gd_eval, params, rest)(x)
-        return self._accumulate(acc, out, per_sample_loss(self.loss, out, y), y)
+        out = nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
+        out = out.astype(jnp.float32)
+        return self._add(acc, out, batch_loss(per_sample_loss(self.config.loss, out, y), None), y)
 
     def _predict_fn(self, params, rest, x):
-        return nnx.merge(self._gd_eval, params, rest)(x)
+        return nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
 
     # -- AbstractSteps -------------------------------------------------------------------
-    def train(self, x: jax.Array, y: jax.Array, lr: float) -> None:
+    def train(self, x: jax.Array, y: jax.Array, lr: float, w: Any = None) -> None:
         """One optimizer step; ``lr`` is a traced argument (no recompile, no host sync)."""
         lr = lr if isinstance(lr, jax.Array) else np.float32(lr)
-        self.params, self.rest, self.opt_state, self._acc["train"] = self._train(
-            self.params, self.rest, self.opt_state, self._acc["train"], x, y, lr
-        )
+        state = (self.params, self.rest, self.opt_state, self._acc["train"])
+        if self._gacc is None:
+            *state, self._last = self._fns["train"](*state, x, y, lr, w)
+        else:
+            total = np.float32(self._pending + x.shape[0])
+            *state, self._last = self._fns["train_acc"](*state, self._gacc, x, y, lr, w, total)
+            self._gacc, self._pending = None, 0
+        self.params, self.rest, self.opt_state, self._acc["train"] = state
         self._count["train"] += x.shape[0]
+
+    def accumulate(self, x: jax.Array, y: jax.Array, w: Any = None) -> None:
+        """Add this micro-batch's gradient, weighted by its size (no step, no host sync)."""
+        if self._gacc is None:
+            self._gacc = jax.tree.map(jnp.zeros_like, self.params)
+        self.rest, self._acc["train"], self._gacc, self._last = self._fns["accumulate"](
+            self.params, self.rest, self._acc["train"], self._gacc, x, y, w
+        )
+        self._pending += x.shape[0]
+        self._count["train"] += x.shape[0]
+
+    def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
+        """``len(lrs)`` steps in one compiled call (``jax.lax.scan``)."""
+        state = (self.params, self.rest, self.opt_state, self._acc["train"])
+        lrs = np.asarray(lrs, np.float32)
+        *state, self._last = self._fns["train_many"](*state, xs, ys, lrs, ws)
+        self.params, self.rest, self.opt_state, self._acc["train"] = state
+        self._count["train"] += xs.shape[0] * xs.shape[1]
+
+    def last_losses(self) -> np.ndarray:
+        """Losses of the last call's steps (a host sync)."""
+        return np.atleast_1d(np.asarray(jax.device_get(self._last), np.float64))
 
     def evaluate(self, x: jax.Array, y: jax.Array) -> None:
         """Accumulate loss and metrics of a batch in inference mode."""
-        self._acc["eval"] = self._evaluate(self.params, self.rest, self._acc["eval"], x, y)
+        self._acc["eval"] = self._fns["eval"](self.params, self.rest, self._acc["eval"], x, y)
         self._count["eval"] += x.shape[0]
 
     def predict(self, x: jax.Array) -> jax.Array:
         """Inference-mode outputs with the current (possibly unsynced) state."""
-        return self._predict(self.params, self.rest, x)
+        return self._fns["predict"](self.params, self.rest, x)
 
-    def results(self, phase: str) -> dict[str, float]:
+    def results(self, phase: str) -> dict[str, Any]:
         """Mean loss per sample and metrics since the last call (one host sync); resets."""
         if phase not in PHASES:
-            raise ValueError(f"phase must be one of {PHASES}, got {phase!r}")
+            raise ConfigError(f"phase must be one of {PHASES}, got {phase!r}")
         acc, n = jax.device_get(self._acc[phase]), self._count[phase]
         self._acc[phase], self._count[phase] = self._zeros(), 0
-        if n == 0:
-            return {k: float("nan") for k in acc}
-        return {k: float(v) / n for k, v in acc.items()}
+        out: dict[str, Any] = {"loss": float(acc.pop("loss")) / n if n else float("nan")}
+        out.update(compute(self.config.metrics, {k: np.asarray(v) for k, v in acc.items()}, n))
+        return out
 
     def sync(self) -> None:
         """Write (copies of) the trained parameters and state back into the module."""

@@ -111,12 +111,18 @@ class TensorFlowBackend(AbstractBackend):
         native: Any,
         spec: Any,
         optimizer: Optimizer,
-        loss: str,
-        metrics: tuple[str, ...],
+        loss: Any,
+        metrics: Any,
         compile: bool | None = None,
+        **controls: Any,
     ) -> AbstractSteps:
         """Compiled steps: ``compile=True`` XLA, ``False`` eager (debugging), ``None`` XLA except
         conv models on CPU-only machines (graph mode there, faster); see ``choose_mode``."""
+        from polyframe.optim import get_optimizer
+        from polyframe.step_config import make_config
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
 
-        return TensorFlowSteps(native, optimizer, loss, tuple(metrics), choose_mode(spec, compile))
+        config = make_config(spec, loss, metrics, **controls)
+        return TensorFlowSteps(
+            native, get_optimizer(optimizer), config, choose_mode(spec, compile)
+        )

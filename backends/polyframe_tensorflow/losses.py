@@ -1,36 +1,45 @@
-"""Canonical losses and metric counts as TensorFlow ops (XLA-friendly, reduce ops only)."""
+"""Canonical losses as TensorFlow ops (XLA-friendly); the batch loss is
+``sum_i(w_i * l_i) / N`` (see ``polyframe.losses``)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from polyframe.errors import ConfigError
+from polyframe.losses import Loss
 from polyframe_tensorflow._env import tf
 
 
-def cross_entropy(logits: Any, labels: Any) -> Any:
-    """Mean softmax cross-entropy from logits and integer class labels."""
-    per = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    return tf.reduce_mean(per)
+def _per_element_mean(per: Any) -> Any:
+    return tf.reduce_mean(tf.reshape(per, [tf.shape(per)[0], -1]), axis=1)
 
 
-def mse(outputs: Any, targets: Any) -> Any:
-    """Mean squared error over every element."""
-    return tf.reduce_mean(tf.square(outputs - tf.cast(targets, outputs.dtype)))
+def per_sample_loss(loss: Loss, out: Any, y: Any) -> Any:
+    """Loss of each sample, shape ``(N,)``, from float32 outputs."""
+    if loss.name == "cross_entropy":
+        if y.shape.rank == 1 and not loss.label_smoothing:
+            return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
+        classes = out.shape[-1]
+        q = tf.one_hot(y, classes, dtype=tf.float32) if y.shape.rank == 1 else tf.cast(y, tf.float32)
+        if loss.label_smoothing:
+            e = loss.label_smoothing
+            q = (1.0 - e) * q + e / classes
+        return -tf.reduce_sum(q * tf.nn.log_softmax(out, axis=-1), axis=-1)
+    y = tf.cast(y, tf.float32)
+    if loss.name == "binary_cross_entropy":
+        per = tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=out)
+    elif loss.name == "mse":
+        per = tf.square(out - y)
+    elif loss.name == "mae":
+        per = tf.abs(out - y)
+    else:  # huber, torch's form
+        d = tf.abs(out - y)
+        per = tf.where(d <= loss.delta, 0.5 * d * d, loss.delta * (d - 0.5 * loss.delta))
+    return _per_element_mean(per)
 
 
-LOSSES: dict[str, Callable[[Any, Any], Any]] = {"cross_entropy": cross_entropy, "mse": mse}
-
-
-def loss_fn(name: str) -> Callable[[Any, Any], Any]:
-    """The TensorFlow function of a canonical loss name."""
-    try:
-        return LOSSES[name]
-    except KeyError:
-        raise ConfigError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}") from None
-
-
-def correct_count(logits: Any, labels: Any) -> Any:
-    """Number of rows whose argmax equals the label (float64, for the accumulators)."""
-    hits = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int64), tf.cast(labels, tf.int64))
-    return tf.reduce_sum(tf.cast(hits, tf.float64))
+def batch_loss(loss: Loss, out: Any, y: Any, w: Any) -> Any:
+    """``mean(l)``, or ``sum(w * l) / N`` with sample weights ``w``."""
+    per = per_sample_loss(loss, out, y)
+    if w is None:
+        return tf.reduce_mean(per)
+    return tf.reduce_sum(per * tf.cast(w, tf.float32)) / tf.cast(tf.shape(per)[0], tf.float32)

@@ -1,8 +1,11 @@
 """Compiled train / eval / predict steps: one ``tf.function`` each (XLA by default).
 
-The learning rate enters as a float32 tensor argument (no retrace when it changes), loss and
-metric sums accumulate in float64 ``tf.Variable``\\ s inside the compiled step, and only
-:meth:`TensorFlowSteps.results` reads them back.
+The learning rate enters as a float32 tensor argument (no retrace when it changes); the loss
+sum and metric counts accumulate in float64 ``tf.Variable``\\ s inside the compiled step, and
+only :meth:`TensorFlowSteps.results` reads them back. Gradient accumulation keeps the summed
+gradients in variables; ``steps_per_execution`` runs several steps in one compiled call (a
+``tf.while_loop``); ``bfloat16`` precision gives the Keras layers the ``mixed_bfloat16`` dtype
+policy (float32 variables, bfloat16 compute).
 """
 
 from __future__ import annotations
@@ -10,13 +13,17 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
+
 from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
-from polyframe.metrics import METRICS
+from polyframe.metrics import compute
 from polyframe.optim import Optimizer
 from polyframe.spec.conv import Conv2D
+from polyframe.step_config import StepConfig
+from polyframe_tensorflow import metrics as M
 from polyframe_tensorflow._env import keras, tf
-from polyframe_tensorflow.losses import correct_count, loss_fn
+from polyframe_tensorflow.losses import batch_loss
 from polyframe_tensorflow.optimizers import keras_optimizer
 
 PHASES = ("train", "eval")
@@ -37,32 +44,43 @@ def choose_mode(spec: Any, compile: bool | None) -> str:
     return "xla"
 
 
-class _Accumulators:
-    """Device-side sums of one phase: loss * batch, samples, and one sum per metric."""
+def clip(grads: list[Any], config: StepConfig) -> list[Any]:
+    """Clip by value, then by global norm with torch's ``max / (norm + 1e-6)`` formula."""
+    if config.clip_value is not None:
+        grads = [tf.clip_by_value(g, -config.clip_value, config.clip_value) for g in grads]
+    if config.clip_norm is not None:
+        norm = tf.linalg.global_norm(grads)
+        coef = tf.minimum(1.0, config.clip_norm / (norm + 1e-6))
+        grads = [g * tf.cast(coef, g.dtype) for g in grads]
+    return grads
 
-    def __init__(self, phase: str, metrics: tuple[str, ...]) -> None:
+
+class _Accumulators:
+    """Device-side sums of one phase: loss * batch, samples, and the metric counts."""
+
+    def __init__(self, phase: str, config: StepConfig) -> None:
         def var(name: str) -> tf.Variable:
             return tf.Variable(0.0, dtype=tf.float64, trainable=False, name=f"{phase}_{name}")
 
+        self.plan = config.metrics
         self.loss = var("loss_sum")
         self.count = var("count")
-        self.metrics = {m: var(m) for m in metrics}
+        self.counts = M.variables(self.plan, phase)
 
     def add(self, outputs: Any, y: Any, loss: Any) -> None:
         n = tf.cast(tf.shape(outputs)[0], tf.float64)
         self.loss.assign_add(tf.cast(loss, tf.float64) * n)
         self.count.assign_add(n)
-        for name, v in self.metrics.items():
-            if name == "accuracy":
-                v.assign_add(correct_count(outputs, y))
+        if self.counts:
+            M.add_counts(self.plan, self.counts, outputs, y)
 
-    def read_and_reset(self) -> dict[str, float]:
+    def read_and_reset(self) -> dict[str, Any]:
         count = float(self.count.numpy())
-        out = {"loss": float(self.loss.numpy()) / count if count else float("nan")}
-        for name, v in self.metrics.items():
-            out[name] = float(v.numpy()) / count if count else float("nan")
-        for v in (self.loss, self.count, *self.metrics.values()):
-            v.assign(0.0)
+        out: dict[str, Any] = {"loss": float(self.loss.numpy()) / count if count else float("nan")}
+        counts = {k: v.numpy().copy() for k, v in self.counts.items()}
+        out.update(compute(self.plan, counts, int(count)))
+        for v in (self.loss, self.count, *self.counts.values()):
+            v.assign(tf.zeros_like(v))
         return out
 
 
@@ -74,23 +92,32 @@ class TensorFlowSteps(AbstractSteps):
         self,
         model: keras.Model,
         optimizer: Optimizer,
-        loss: str,
-        metrics: tuple[str, ...],
+        config: StepConfig,
         mode: str = "xla",
     ) -> None:
-        unknown = [m for m in metrics if m not in METRICS]
-        if unknown:
-            raise ConfigError(f"unknown metric(s) {unknown}; known: {', '.join(METRICS)}")
-        self.model = model
-        self.optimizer = keras_optimizer(optimizer)
-        self.optimizer.build(model.trainable_variables)
-        self.loss_name = loss
-        self._loss = loss_fn(loss)
-        self._acc = {phase: _Accumulators(phase, tuple(metrics)) for phase in PHASES}
         if mode not in MODES:
             raise ConfigError(f"mode must be one of {MODES}, got {mode!r}")
+        self.model = model
+        self.config = config
+        if config.precision == "bfloat16":
+            for layer in model.layers:
+                layer.dtype_policy = "mixed_bfloat16"
+        if config.deterministic:
+            tf.config.experimental.enable_op_determinism()
+        self.optimizer = keras_optimizer(optimizer)
+        self.optimizer.build(model.trainable_variables)
+        self._acc = {phase: _Accumulators(phase, config) for phase in PHASES}
+        self._gacc: list[tf.Variable] = []
+        if config.accum_steps > 1:
+            self._gacc = [
+                tf.Variable(tf.zeros_like(v), trainable=False) for v in model.trainable_variables
+            ]
+            self._pending = tf.Variable(0.0, dtype=tf.float32, trainable=False)
         self.mode = mode
+        self._last: Any = None
         self._train_fn = self._wrap(type(self)._train_step)
+        self._accumulate_fn = self._wrap(type(self)._accumulate_step)
+        self._train_many_fn = self._wrap(type(self)._train_many_step)
         self._eval_fn = self._wrap(type(self)._eval_step)
         self._predict_fn = self._wrap(type(self)._predict_step)
 
@@ -106,29 +133,70 @@ class TensorFlowSteps(AbstractSteps):
     def _outputs(self, x: Any, training: bool) -> Any:
         return tf.cast(self.model(x, training=training), tf.float32)
 
-    def _train_step(self, x: Any, y: Any, lr: Any) -> None:
-        variables = self.model.trainable_variables
+    def _grads(self, x: Any, y: Any, w: Any) -> tuple[Any, Any, list[Any]]:
         with tf.GradientTape() as tape:
             out = self._outputs(x, True)
-            loss = self._loss(out, y)
-        grads = tape.gradient(loss, variables)
+            loss = batch_loss(self.config.loss, out, y, w)
+        grads = tape.gradient(loss, self.model.trainable_variables)
         # Embedding gradients come as IndexedSlices; torch's (canonical) update rules are dense
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
-        self.optimizer.learning_rate.assign(lr)
-        self.optimizer.apply(grads, variables)
         self._acc["train"].add(out, y, loss)
+        return loss, out, grads
+
+    def _train_step(self, x: Any, y: Any, lr: Any, w: Any = None) -> Any:
+        loss, _, grads = self._grads(x, y, w)
+        if self._gacc:
+            n = tf.cast(tf.shape(x)[0], tf.float32)
+            total = self._pending + n
+            grads = [(a + n * g) / total for a, g in zip(self._gacc, grads)]
+            for a in self._gacc:
+                a.assign(tf.zeros_like(a))
+            self._pending.assign(0.0)
+        self.optimizer.learning_rate.assign(lr)
+        self.optimizer.apply(clip(grads, self.config), self.model.trainable_variables)
+        return loss
+
+    def _accumulate_step(self, x: Any, y: Any, w: Any = None) -> Any:
+        loss, _, grads = self._grads(x, y, w)
+        n = tf.cast(tf.shape(x)[0], tf.float32)
+        for a, g in zip(self._gacc, grads):
+            a.assign_add(n * g)
+        self._pending.assign_add(n)
+        return loss
+
+    def _train_many_step(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> Any:
+        k = tf.shape(lrs)[0]
+        losses = tf.TensorArray(tf.float32, size=k)
+        for i in tf.range(k):
+            w = None if ws is None else ws[i]
+            losses = losses.write(i, self._train_step(xs[i], ys[i], lrs[i], w))
+        return losses.stack()
 
     def _eval_step(self, x: Any, y: Any) -> None:
         out = self._outputs(x, False)
-        self._acc["eval"].add(out, y, self._loss(out, y))
+        self._acc["eval"].add(out, y, batch_loss(self.config.loss, out, y, None))
 
     def _predict_step(self, x: Any) -> Any:
         return self.model(x, training=False)
 
     # -- AbstractSteps ---------------------------------------------------------------------
-    def train(self, x: Any, y: Any, lr: float) -> None:
+    def train(self, x: Any, y: Any, lr: float, w: Any = None) -> None:
         """One optimizer step; ``lr`` goes in as a tensor, so a new value does not retrace."""
-        self._train_fn(x, y, tf.constant(lr, tf.float32))
+        self._last = self._train_fn(x, y, tf.constant(lr, tf.float32), w)
+
+    def accumulate(self, x: Any, y: Any, w: Any = None) -> None:
+        """Add this micro-batch's gradient, weighted by its size (no step)."""
+        if not self._gacc:
+            raise ConfigError("accumulate() needs steps built with accum_steps > 1")
+        self._last = self._accumulate_fn(x, y, w)
+
+    def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
+        """``len(lrs)`` steps in one compiled call."""
+        self._last = self._train_many_fn(xs, ys, tf.constant(np.asarray(lrs, np.float32)), ws)
+
+    def last_losses(self) -> np.ndarray:
+        """Losses of the last call's steps (a host sync)."""
+        return np.atleast_1d(np.asarray(self._last.numpy(), np.float64))
 
     def evaluate(self, x: Any, y: Any) -> None:
         """Accumulate the loss and metrics of a batch in inference mode."""
@@ -138,7 +206,7 @@ class TensorFlowSteps(AbstractSteps):
         """Inference-mode outputs (a device tensor)."""
         return self._predict_fn(x)
 
-    def results(self, phase: str) -> dict[str, float]:
+    def results(self, phase: str) -> dict[str, Any]:
         """Mean loss per sample and metrics since the last call for ``phase``; resets them."""
         if phase not in self._acc:
             raise ConfigError(f"phase must be one of {PHASES}, got {phase!r}")

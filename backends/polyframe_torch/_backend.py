@@ -129,11 +129,14 @@ class TorchBackend(AbstractBackend):
         native: Any,
         spec: Any,
         optimizer: Optimizer,
-        loss: str,
-        metrics: tuple[str, ...],
+        loss: Any,
+        metrics: Any,
         compile: bool | None = None,
+        **controls: Any,
     ) -> AbstractSteps:
         """Eager steps with a fused torch optimizer; ``compile=True`` adds ``torch.compile``."""
+        from polyframe.step_config import make_config
         from polyframe_torch.steps import TorchSteps
 
-        return TorchSteps(native, spec, get_optimizer(optimizer), loss, metrics, compile)
+        config = make_config(spec, loss, metrics, **controls)
+        return TorchSteps(native, spec, get_optimizer(optimizer), config, compile)

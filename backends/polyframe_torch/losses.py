@@ -1,4 +1,4 @@
-"""Canonical losses and metrics as torch functions (means over the batch)."""
+"""Canonical losses as torch functions: ``sum_i(w_i * l_i) / N`` (see ``polyframe.losses``)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,38 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from polyframe.errors import ConfigError
+from polyframe.losses import Loss
+
+LossFn = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
 
-def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Softmax cross-entropy from logits with int64 class labels, mean over the batch."""
-    return F.cross_entropy(logits, y, reduction="mean")
+def _per_element_mean(per: torch.Tensor) -> torch.Tensor:
+    return per.reshape(per.shape[0], -1).mean(dim=1)
 
 
-def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over every element."""
-    return F.mse_loss(out, y, reduction="mean")
+def per_sample_loss(loss: Loss, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Loss of each sample, shape ``(N,)`` (float32 logits/outputs ``out``)."""
+    if loss.name == "cross_entropy":
+        return F.cross_entropy(out, y, reduction="none", label_smoothing=loss.label_smoothing)
+    if loss.name == "binary_cross_entropy":
+        per = F.binary_cross_entropy_with_logits(out, y, reduction="none")
+    elif loss.name == "mse":
+        per = torch.square(out - y)
+    elif loss.name == "mae":
+        per = torch.abs(out - y)
+    else:  # huber
+        per = F.huber_loss(out, y, reduction="none", delta=loss.delta)
+    return _per_element_mean(per)
 
 
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "cross_entropy": cross_entropy,
-    "mse": mse,
-}
+def loss_fn(loss: Loss) -> LossFn:
+    """``fn(out, y, w)``: the batch loss; unweighted cross-entropy takes torch's fused path."""
 
+    def fn(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+        if w is None:
+            if loss.name == "cross_entropy":
+                return F.cross_entropy(out, y, label_smoothing=loss.label_smoothing)
+            return per_sample_loss(loss, out, y).mean()
+        return (per_sample_loss(loss, out, y) * w).sum() / out.shape[0]
 
-def loss_fn(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """The torch function of a canonical loss name."""
-    try:
-        return LOSSES[name]
-    except KeyError:
-        raise ConfigError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}") from None
-
-
-def correct_count(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Number of rows whose argmax equals the label (a device scalar, int64)."""
-    return (logits.argmax(dim=-1) == y).sum()
+    return fn

@@ -1,38 +1,47 @@
 """Train / evaluate / predict steps: torch eager by default, ``torch.compile`` on request.
 
-Loss and metric sums stay on the device (in-place ``add_`` on preallocated tensors); the only
-host sync is :meth:`TorchSteps.results`. The learning rate is written into the optimizer's
-``param_groups`` as a Python float: no recompilation and no sync.
+Loss sums and metric counts stay on the device (in-place ``add_`` on preallocated tensors);
+the only host syncs are :meth:`TorchSteps.results` and, for per-step logs,
+:meth:`TorchSteps.last_losses`. The learning rate is written into the optimizer's
+``param_groups`` as a Python float: no recompilation and no sync. Gradient accumulation uses
+torch's own ``.grad`` accumulation; clipping uses ``torch.nn.utils.clip_grad_*_`` (foreach);
+``bfloat16`` precision runs the forward under ``torch.autocast`` (float32 master weights).
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable
 
+import numpy as np
 import torch
 from torch import nn
 
 from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
-from polyframe.losses import check_loss
-from polyframe.metrics import check_metrics
+from polyframe.metrics import compute
 from polyframe.optim import Optimizer
-from polyframe_torch.losses import correct_count, loss_fn
+from polyframe.step_config import StepConfig
+from polyframe_torch import metrics as M
+from polyframe_torch.losses import loss_fn
 from polyframe_torch.optimizers import FUSED_DEFAULT, make_optimizer
+
+PHASES = ("train", "eval")
 
 
 class _Accumulator:
-    """Device-side sums of one phase: loss * samples, correct predictions; samples on host."""
+    """Device-side sums of one phase: loss * samples and the metric counts; samples on host."""
 
-    def __init__(self, device: torch.device) -> None:
-        dtype = torch.float32 if device.type == "mps" else torch.float64
-        self.loss = torch.zeros((), dtype=dtype, device=device)
-        self.correct = torch.zeros((), dtype=torch.int64, device=device)
+    def __init__(self, steps: TorchSteps) -> None:
+        dtype = torch.float32 if steps.device.type == "mps" else torch.float64
+        self.loss = torch.zeros((), dtype=dtype, device=steps.device)
+        self.counts = M.zeros(steps.config.metrics, steps.device)
         self.samples = 0
 
     def reset(self) -> None:
         self.loss.zero_()
-        self.correct.zero_()
+        for t in self.counts.values():
+            t.zero_()
         self.samples = 0
 
 
@@ -44,27 +53,29 @@ class TorchSteps(AbstractSteps):
         native: nn.Module,
         spec: Any,
         optimizer: Optimizer,
-        loss: str,
-        metrics: tuple[str, ...] = (),
+        config: StepConfig,
         compile: bool | None = None,
         fused: bool = FUSED_DEFAULT,
     ) -> None:
         self.native = native
         self.spec = spec
-        self.loss_name = check_loss(loss)
-        self.metrics = check_metrics(tuple(metrics), loss)
+        self.config = config
         first = next(native.parameters(), None)
         self.device = first.device if first is not None else torch.device("cpu")
         self.dtype = first.dtype if first is not None else torch.float32
         self.params = [p for p in native.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(optimizer, self.params, fused) if self.params else None
-        self._loss = loss_fn(self.loss_name)
-        self._accuracy = "accuracy" in self.metrics
-        self._acc = {"train": _Accumulator(self.device), "eval": _Accumulator(self.device)}
+        self._loss = loss_fn(config.loss)
+        self._int_labels = config.loss.name == "cross_entropy"
+        self._acc = {phase: _Accumulator(self) for phase in PHASES}
+        self._pending = 0  # samples whose gradients wait in .grad (accumulation)
+        self._last: list[torch.Tensor] = []
         fn: Callable = self._forward_loss
         if compile:
             fn = torch.compile(fn, dynamic=False)
         self._fn = fn
+        if config.deterministic:
+            torch.use_deterministic_algorithms(True)
 
     # -- helpers ------------------------------------------------------------------------
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -73,71 +84,103 @@ class TorchSteps(AbstractSteps):
         return x
 
     def _targets(self, y: torch.Tensor) -> torch.Tensor:
-        if self.loss_name == "cross_entropy":
+        if self._int_labels and not y.is_floating_point():
             return y if y.dtype == torch.int64 else y.long()
-        return y if y.dtype == self.dtype else y.to(self.dtype)
+        return y if y.dtype == torch.float32 else y.float()
 
-    def _forward_loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        out = self.native(x)
-        loss = self._loss(out if out.dtype == torch.float32 else out.float(), y)
-        if self._accuracy:
-            return loss, correct_count(out, y)
-        return (loss,)
+    def _autocast(self) -> Any:
+        if self.config.precision == "bfloat16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _forward_loss(
+        self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        with self._autocast():
+            out = self.native(x)
+        out = out if out.dtype == torch.float32 else out.float()
+        return self._loss(out, y, w), out
 
     def _mode(self, training: bool) -> None:
         if self.native.training != training:
             self.native.train(training)
 
-    def _accumulate(self, phase: str, n: int, res: tuple[torch.Tensor, ...]) -> None:
+    def _accumulate(self, phase: str, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor) -> None:
         acc = self._acc[phase]
-        acc.loss.add_(res[0].detach(), alpha=n)
-        if self._accuracy:
-            acc.correct.add_(res[1])
+        n = out.shape[0]
+        acc.loss.add_(loss.detach(), alpha=n)
+        if acc.counts:
+            M.add_counts(self.config.metrics, acc.counts, out.detach(), y)
         acc.samples += n
 
-    # -- the contract -------------------------------------------------------------------
-    def train(self, x: torch.Tensor, y: torch.Tensor, lr: float) -> None:
-        """One optimizer step with learning rate ``lr`` (no host sync)."""
+    def _backward(self, x: Any, y: Any, w: Any) -> int:
         self._mode(True)
         x, y = self._inputs(x), self._targets(y)
-        res = self._fn(x, y)
+        loss, out = self._fn(x, y, w)
+        n = x.shape[0]
         if self.optimizer is not None:
-            res[0].backward()
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            self.optimizer.step()
-            self.optimizer.zero_grad(set_to_none=True)
-        self._accumulate("train", x.shape[0], res)
+            # accumulating: sum of n_i * mean_i, divided by the total before the step
+            (loss * n if self.config.accum_steps > 1 else loss).backward()
+        self._accumulate("train", loss, out, y)
+        self._last = [loss.detach()]
+        return n
+
+    def _clip(self) -> None:
+        cfg = self.config
+        if cfg.clip_value is not None:
+            nn.utils.clip_grad_value_(self.params, cfg.clip_value, foreach=True)
+        if cfg.clip_norm is not None:
+            nn.utils.clip_grad_norm_(self.params, cfg.clip_norm, foreach=True)
+
+    # -- the contract -------------------------------------------------------------------
+    def accumulate(self, x: torch.Tensor, y: torch.Tensor, w: Any = None) -> None:
+        """Add this micro-batch's gradient (no step, no host sync)."""
+        self._pending += self._backward(x, y, w)
+
+    def train(self, x: torch.Tensor, y: torch.Tensor, lr: float, w: Any = None) -> None:
+        """One optimizer step with learning rate ``lr`` (no host sync)."""
+        n = self._backward(x, y, w)
+        if self.optimizer is None:
+            return
+        if self.config.accum_steps > 1:
+            grads = [p.grad for p in self.params if p.grad is not None]
+            torch._foreach_mul_(grads, 1.0 / (self._pending + n))
+            self._pending = 0
+        self._clip()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+    def last_losses(self) -> np.ndarray:
+        """Losses of the last call's steps (a host sync)."""
+        return torch.stack(self._last).double().cpu().numpy()
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Accumulate loss and metrics in inference mode (no host sync)."""
         self._mode(False)
         x, y = self._inputs(x), self._targets(y)
         with torch.no_grad():
-            res = self._fn(x, y)
-        self._accumulate("eval", x.shape[0], res)
+            loss, out = self._fn(x, y, None)
+        self._accumulate("eval", loss, out, y)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Inference-mode outputs (a device tensor)."""
         self._mode(False)
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             return self.native(self._inputs(x))
 
-    def results(self, phase: str) -> dict[str, float]:
+    def results(self, phase: str) -> dict[str, Any]:
         """Mean loss per sample and metrics since the last call (one host sync); resets."""
         if phase not in self._acc:
             raise ConfigError(f"unknown phase {phase!r}; expected 'train' or 'eval'")
         acc = self._acc[phase]
         n = acc.samples
-        if n == 0:
-            out = {"loss": float("nan")}
-            out.update({m: float("nan") for m in self.metrics})
-            return out
-        loss_sum, correct = torch.stack([acc.loss, acc.correct.to(acc.loss.dtype)]).tolist()
-        out = {"loss": loss_sum / n}
-        if self._accuracy:
-            out["accuracy"] = correct / n
+        loss_sum = float(acc.loss)
+        counts = {k: v.cpu().numpy().copy() for k, v in acc.counts.items()}
         acc.reset()
+        out: dict[str, Any] = {"loss": loss_sum / n if n else float("nan")}
+        out.update(compute(self.config.metrics, counts, n))
         return out
 
     def sync(self) -> None:

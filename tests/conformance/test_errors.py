@@ -52,9 +52,30 @@ def test_float_labels_rejected(model: pf.Model) -> None:
 
 
 def test_unknown_optimizer_and_loss(model: pf.Model) -> None:
-    with pytest.raises(pf.ConfigError, match="unknown optimizer 'adamx'; known: adam, sgd"):
+    with pytest.raises(
+        pf.ConfigError, match="unknown optimizer 'adamx'; known: adagrad, adam, adamw, rmsprop, sgd"
+    ):
         pf.Trainer(model, optimizer="adamx")
-    with pytest.raises(pf.ConfigError, match="unknown loss 'hinge'; known: cross_entropy, mse"):
+    with pytest.raises(
+        pf.ConfigError,
+        match="unknown loss 'hinge'; known: cross_entropy, binary_cross_entropy, mse, mae, huber",
+    ):
         pf.Trainer(model, loss="hinge")
-    with pytest.raises(pf.ConfigError, match="unknown metric 'auc'"):
-        pf.Trainer(model, metrics=["auc"])
+    with pytest.raises(
+        pf.ConfigError,
+        match=r"unknown metric 'auroc'; known: accuracy, top\{k\}_accuracy, precision, recall, "
+        r"f1_macro, f1_micro, auc, confusion_matrix",
+    ):
+        pf.Trainer(model, metrics=["auroc"])
+
+
+def test_loss_that_does_not_fit_the_output_names_both_shapes(model: pf.Model) -> None:
+    with pytest.raises(pf.DataError, match=r"needs targets of shape \(N, 10\).*got \(4, 3\)"):
+        pf.Trainer(model, loss="mse", metrics=[]).fit(
+            np.zeros((4, 8, 8, 1), np.float32), np.zeros((4, 3), np.float32)
+        )
+    with pytest.raises(pf.DataError, match=r"one-hot targets needs shape \(N, 10\).*got \(4, 7\)"):
+        pf.Trainer(model).fit(np.zeros((4, 8, 8, 1), np.float32), np.zeros((4, 7), np.float32))
+    one_logit = pf.build(pf.models.mlp(classes=1), backend=model.backend)
+    with pytest.raises(pf.ConfigError, match=r"shape \(classes,\) with classes >= 2.*outputs \(1,\)"):
+        pf.Trainer(one_logit, loss="cross_entropy")

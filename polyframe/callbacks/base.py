@@ -1,4 +1,5 @@
-"""Callbacks: hooks the Trainer calls on the host between compiled steps."""
+"""The callback base class and ``History``: hooks the Trainer calls on the host between
+compiled steps."""
 
 from __future__ import annotations
 
@@ -10,10 +11,23 @@ from typing import Any
 class Callback:
     """Base class: override the hooks you need. ``self.trainer`` is set by ``fit``.
 
-    Set ``trainer.stop_training = True`` to end ``fit`` after the current epoch.
+    Set ``self.trainer.stop_training = True`` to end ``fit`` (after the current epoch, or
+    after the current step when per-step logs are on). Set the class attribute
+    ``wants_batch_logs = True`` to receive ``{"loss", "lr"}`` in ``on_train_batch_end``: that
+    costs one host sync per step, so it is off by default.
+
+    >>> class PrintLoss(Callback):
+    ...     wants_batch_logs = True
+    ...     def on_train_batch_end(self, step, logs=None):
+    ...         print(step, logs["loss"])
     """
 
     trainer: Any = None
+    wants_batch_logs: bool = False
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Run parameters (``epochs``, ``steps`` per epoch), before ``on_train_begin``."""
+        self.params = params
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         """Before the first epoch."""
@@ -22,11 +36,11 @@ class Callback:
         """Before each epoch (0-based)."""
 
     def on_train_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
-        """After each optimizer step (global step, 1-based). ``logs`` is empty: reading the
-        loss every step would cost a host sync per step."""
+        """After each optimizer step (global step, 1-based). ``logs`` holds the step's
+        ``loss`` and ``lr`` when some callback wants batch logs, else it is empty."""
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """After each epoch with its mean train (and ``val_``) loss and metrics."""
+        """After each epoch with its mean train (and ``val_``) loss and metrics, and ``lr``."""
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """After the last epoch."""
@@ -54,21 +68,3 @@ class History(Callback):
         if path is not None:
             Path(path).write_text(text)
         return text
-
-
-class PrintProgress(Callback):
-    """One line per epoch on stdout: epoch, losses, metrics and seconds."""
-
-    def __init__(self, epochs: int) -> None:
-        self.epochs = epochs
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        import time
-
-        self._t0 = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        import time
-
-        parts = " ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items())
-        print(f"epoch {epoch + 1}/{self.epochs}  {parts}  ({time.perf_counter() - self._t0:.2f}s)")

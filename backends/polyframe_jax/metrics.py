@@ -1,0 +1,54 @@
+"""Device-side metric counts in JAX (confusion matrix, top-k hits, AUC score histograms);
+``polyframe.metrics.compute`` turns them into metric values on the host."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from polyframe.metrics import MetricPlan
+
+
+def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
+    """Fresh int32 counters for ``plan``."""
+    c = plan.classes
+    out = {}
+    if plan.confusion:
+        out["confusion"] = jnp.zeros((c, c), jnp.int32)
+    if plan.ks:
+        out["topk"] = jnp.zeros((len(plan.ks),), jnp.int32)
+    if plan.auc_bins:
+        out["hist"] = jnp.zeros((c, 2, plan.auc_bins), jnp.int32)
+    return out
+
+
+def counts(plan: MetricPlan, out: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
+    """One batch's counts (to add to the accumulators)."""
+    c = plan.classes
+    logits = out.astype(jnp.float32).reshape(out.shape[0], -1)
+    if plan.binary:
+        labels = (y.reshape(-1) > 0.5).astype(jnp.int32)
+        preds = (logits[:, 0] > 0).astype(jnp.int32)
+    else:
+        labels = (jnp.argmax(y, axis=1) if y.ndim == 2 else y).astype(jnp.int32)
+        preds = jnp.argmax(logits, axis=1).astype(jnp.int32)
+    res = {}
+    if plan.confusion:
+        res["confusion"] = jnp.bincount(labels * c + preds, length=c * c).reshape(c, c)
+    if plan.ks:
+        mine = jnp.take_along_axis(logits, labels[:, None], axis=1)
+        rank = jnp.sum(logits > mine, axis=1)
+        res["topk"] = jnp.stack([jnp.sum(rank < k) for k in plan.ks]).astype(jnp.int32)
+    if plan.auc_bins:
+        if plan.binary:
+            p1 = jax.nn.sigmoid(logits[:, 0])
+            scores = jnp.stack([1 - p1, p1], axis=1)
+        else:
+            scores = jax.nn.softmax(logits, axis=1)
+        b = plan.auc_bins
+        bins = jnp.clip((scores * b).astype(jnp.int32), 0, b - 1)
+        cls = jnp.arange(c, dtype=jnp.int32)
+        pos = (labels[:, None] == cls[None, :]).astype(jnp.int32)
+        idx = ((cls[None, :] * 2 + pos) * b + bins).reshape(-1)
+        res["hist"] = jnp.bincount(idx, length=c * 2 * b).reshape(c, 2, b)
+    return {k: v.astype(jnp.int32) for k, v in res.items()}

@@ -1,0 +1,61 @@
+"""Device-side metric counts as TensorFlow variables (confusion matrix, top-k hits, AUC score
+histograms), updated inside the compiled steps; ``polyframe.metrics.compute`` reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polyframe.metrics import MetricPlan
+from polyframe_tensorflow._env import tf
+
+
+def variables(plan: MetricPlan, phase: str) -> dict[str, tf.Variable]:
+    """Zero float64 counters for ``plan`` (exact up to 2**53 counts)."""
+    c = plan.classes
+    shapes = {}
+    if plan.confusion:
+        shapes["confusion"] = (c, c)
+    if plan.ks:
+        shapes["topk"] = (len(plan.ks),)
+    if plan.auc_bins:
+        shapes["hist"] = (c, 2, plan.auc_bins)
+    return {
+        k: tf.Variable(tf.zeros(s, tf.float64), trainable=False, name=f"{phase}_{k}")
+        for k, s in shapes.items()
+    }
+
+
+def _bincount(idx: Any, length: int) -> Any:
+    ones = tf.ones_like(idx, dtype=tf.float64)
+    return tf.math.unsorted_segment_sum(ones, idx, length)
+
+
+def add_counts(plan: MetricPlan, acc: dict[str, tf.Variable], out: Any, y: Any) -> None:
+    """Add one batch's counts to the variables (inside a compiled step)."""
+    c = plan.classes
+    logits = tf.reshape(tf.cast(out, tf.float32), [tf.shape(out)[0], -1])
+    if plan.binary:
+        labels = tf.cast(tf.reshape(tf.cast(y, tf.float32), [-1]) > 0.5, tf.int32)
+        preds = tf.cast(logits[:, 0] > 0, tf.int32)
+    else:
+        labels = tf.argmax(y, axis=1, output_type=tf.int32) if y.shape.rank == 2 else tf.cast(y, tf.int32)
+        preds = tf.argmax(logits, axis=1, output_type=tf.int32)
+    if plan.confusion:
+        acc["confusion"].assign_add(tf.reshape(_bincount(labels * c + preds, c * c), (c, c)))
+    if plan.ks:
+        mine = tf.gather(logits, labels[:, None], batch_dims=1)
+        rank = tf.reduce_sum(tf.cast(logits > mine, tf.int32), axis=1)
+        hits = [tf.reduce_sum(tf.cast(rank < k, tf.float64)) for k in plan.ks]
+        acc["topk"].assign_add(tf.stack(hits))
+    if plan.auc_bins:
+        if plan.binary:
+            p1 = tf.sigmoid(logits[:, 0])
+            scores = tf.stack([1 - p1, p1], axis=1)
+        else:
+            scores = tf.nn.softmax(logits, axis=1)
+        b = plan.auc_bins
+        bins = tf.clip_by_value(tf.cast(scores * b, tf.int32), 0, b - 1)
+        cls = tf.range(c, dtype=tf.int32)
+        pos = tf.cast(labels[:, None] == cls[None, :], tf.int32)
+        idx = tf.reshape((cls[None, :] * 2 + pos) * b + bins, [-1])
+        acc["hist"].assign_add(tf.reshape(_bincount(idx, c * 2 * b), (c, 2, b)))

@@ -1,0 +1,56 @@
+"""Device-side metric counts in torch (confusion matrix, top-k hits, AUC score histograms);
+``polyframe.metrics.compute`` turns them into metric values on the host."""
+
+from __future__ import annotations
+
+import torch
+
+from polyframe.metrics import MetricPlan
+
+
+def zeros(plan: MetricPlan, device: torch.device) -> dict[str, torch.Tensor]:
+    """Fresh int64 counters for ``plan``."""
+    c = plan.classes
+    out = {}
+    if plan.confusion:
+        out["confusion"] = torch.zeros((c, c), dtype=torch.int64, device=device)
+    if plan.ks:
+        out["topk"] = torch.zeros(len(plan.ks), dtype=torch.int64, device=device)
+    if plan.auc_bins:
+        out["hist"] = torch.zeros((c, 2, plan.auc_bins), dtype=torch.int64, device=device)
+    return out
+
+
+def _class_view(plan: MetricPlan, out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """(labels, predictions) as int64 class ids, and logits (N, C)."""
+    out = out.float().reshape(out.shape[0], -1)
+    if plan.binary:
+        labels = (y.reshape(-1) > 0.5).long()
+        preds = (out[:, 0] > 0).long()
+        return labels, preds, out
+    labels = y.argmax(dim=1) if y.dim() == 2 else y.long()
+    return labels, out.argmax(dim=1), out
+
+
+def add_counts(plan: MetricPlan, acc: dict[str, torch.Tensor], out: torch.Tensor, y: torch.Tensor) -> None:
+    """Add one batch's counts to ``acc`` in place (no host sync)."""
+    c = plan.classes
+    labels, preds, logits = _class_view(plan, out, y)
+    if plan.confusion:
+        acc["confusion"].view(-1).add_(torch.bincount(labels * c + preds, minlength=c * c))
+    if plan.ks:
+        # rank of the label's logit = classes scoring strictly higher (ties count as hits)
+        rank = (logits > logits.gather(1, labels[:, None])).sum(dim=1)
+        acc["topk"].add_(torch.stack([(rank < k).sum() for k in plan.ks]))
+    if plan.auc_bins:
+        if plan.binary:
+            p1 = torch.sigmoid(logits[:, 0])
+            scores = torch.stack([1 - p1, p1], dim=1)
+        else:
+            scores = torch.softmax(logits, dim=1)
+        b = plan.auc_bins
+        bins = (scores * b).long().clamp_(0, b - 1)
+        cls = torch.arange(c, device=out.device)
+        pos = (labels[:, None] == cls[None, :]).long()
+        idx = (cls[None, :] * 2 + pos) * b + bins
+        acc["hist"].view(-1).add_(torch.bincount(idx.reshape(-1), minlength=c * 2 * b))

@@ -1,0 +1,77 @@
+"""Callbacks that change the learning rate: ``LearningRateScheduler`` and
+``ReduceLROnPlateau``. Both set host-side numbers the trainer multiplies into the learning
+rate it passes to each step, so nothing recompiles."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from polyframe.callbacks.base import Callback
+from polyframe.callbacks.stopping import better
+
+
+class LearningRateScheduler(Callback):
+    """Keras-style: ``schedule(epoch, lr) -> new lr`` at the start of every epoch (``lr`` is
+    the current base learning rate); replaces the trainer's step schedule."""
+
+    def __init__(self, schedule: Callable[[int, float], float]) -> None:
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        t = self.trainer
+        current = t.lr_override if t.lr_override is not None else float(t.optimizer.lr)
+        t.lr_override = float(self.schedule(epoch, current))
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved by
+    ``min_delta`` for ``patience`` epochs; wait ``cooldown`` epochs after a reduction; never
+    go below ``min_lr``."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
+        if not 0 < factor < 1:
+            from polyframe.errors import ConfigError
+
+            raise ConfigError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor!r}")
+        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
+        self.mode = better(mode, monitor)
+        self.min_delta, self.cooldown, self.min_lr = float(min_delta), int(cooldown), min_lr
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = self.cooldown_left = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        value = float((logs or {}).get(self.monitor, math.nan))
+        if math.isnan(value):
+            return
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.wait = 0
+        improved = (
+            value < self.best - self.min_delta
+            if self.mode == "min"
+            else value > self.best + self.min_delta
+        )
+        if improved:
+            self.best, self.wait = value, 0
+            return
+        if self.cooldown_left > 0:
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            t = self.trainer
+            lr = t.learning_rate(t.global_step)
+            if lr > self.min_lr:
+                t.lr_factor *= max(self.factor, self.min_lr / lr) if lr > 0 else self.factor
+            self.cooldown_left, self.wait = self.cooldown, 0

@@ -1,0 +1,108 @@
+"""Callbacks that end training: ``EarlyStopping`` and ``TerminateOnNaN``."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from polyframe.callbacks.base import Callback
+from polyframe.errors import ConfigError
+
+
+def better(mode: str, monitor: str) -> str:
+    """``'min'`` or ``'max'`` for a monitored key (``mode='auto'``: max for accuracy-like)."""
+    if mode not in ("auto", "min", "max"):
+        raise ConfigError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode != "auto":
+        return mode
+    maxed = ("acc", "auc", "f1", "precision", "recall")
+    return "max" if any(k in monitor for k in maxed) else "min"
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    ``restore_best_weights=True`` loads the weights of the best epoch back into the model when
+    training ends (stopped early or not). ``best_epoch`` and ``stopped_epoch`` (-1: ran to the
+    end) tell what happened.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        mode: str = "auto",
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
+        self.monitor = monitor
+        self.min_delta = abs(float(min_delta))
+        self.patience = int(patience)
+        self.mode = better(mode, monitor)
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = int(start_from_epoch)
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch, self.stopped_epoch, self.wait = -1, -1, 0
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        if self.monitor not in logs:
+            raise ConfigError(
+                f"EarlyStopping monitors {self.monitor!r}, but the epoch logs have "
+                f"{', '.join(sorted(logs))}; pass validation_data for val_ keys"
+            )
+        if epoch < self.start_from_epoch:
+            return
+        value = float(logs[self.monitor])
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.trainer.steps.sync()
+                self.best_weights = {k: v.copy() for k, v in self.trainer.model.params().items()}
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (
+                f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs "
+                f"(best {self.best:.6g} at epoch {self.best_epoch + 1})"
+            )
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.model.load_params(self.best_weights)
+            self.trainer.steps.pull()
+
+
+class TerminateOnNaN(Callback):
+    """Stop at the first step whose loss is NaN or infinite, with a message on stderr and in
+    ``trainer.stop_reason``. Reads the loss every step (one host sync per step)."""
+
+    wants_batch_logs = True
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.stopped_step = -1
+
+    def on_train_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.stopped_step = step
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = (
+                f"TerminateOnNaN: the training loss is {loss} at step {step}; training stopped. "
+                "Lower the learning rate, clip gradients (clip_norm=...) or check the data"
+            )
+            print(f"polyframe: {self.trainer.stop_reason}", file=sys.stderr)
