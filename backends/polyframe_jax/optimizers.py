@@ -52,8 +52,10 @@ def scale_by_rmsprop_torch(
     when ``momentum > 0`` (``d = buf``)."""
 
     def init(params):
-        zeros = jax.tree.map(jnp.zeros_like, params)
-        return RMSpropState(zeros, zeros if centered else (), zeros if momentum else ())
+        def zeros():  # a fresh tree each: the steps donate the state, so no sharing
+            return jax.tree.map(jnp.zeros_like, params)
+
+        return RMSpropState(zeros(), zeros() if centered else (), zeros() if momentum else ())
 
     def update(updates, state, params=None):
         nu = jax.tree.map(lambda v, g: alpha * v + (1 - alpha) * g * g, state.nu, updates)
