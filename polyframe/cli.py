@@ -1,4 +1,4 @@
-"""The ``polyframe`` command: ``info`` and ``train``.
+"""The ``polyframe`` command: ``info``, ``train`` and ``plot``.
 
 User errors print one line and exit with status 2; ``--debug`` shows the traceback.
 """
@@ -15,7 +15,15 @@ from typing import Any, Sequence
 from polyframe.errors import PolyframeError
 
 #: The documented default recipe for ``polyframe train`` on digits.
-DEFAULTS = {"epochs": 30, "batch_size": 32, "lr": 2e-3, "optimizer": "adam", "seed": 0}
+DEFAULTS = {
+    "epochs": 30,
+    "batch_size": 32,
+    "lr": 2e-3,
+    "optimizer": "adam",
+    "schedule": "constant",
+    "weight_decay": 0.0,
+    "seed": 0,
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,10 +59,31 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     t.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     t.add_argument("--lr", type=float, default=DEFAULTS["lr"])
-    t.add_argument("--optimizer", default=DEFAULTS["optimizer"], help="adam or sgd")
+    t.add_argument(
+        "--optimizer", default=DEFAULTS["optimizer"], help="sgd, adam, adamw, rmsprop, adagrad"
+    )
+    t.add_argument("--momentum", type=float, help="SGD / RMSprop momentum")
+    t.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"])
+    t.add_argument(
+        "--schedule",
+        default=DEFAULTS["schedule"],
+        help="constant, step, exponential, cosine, warmup_cosine, one_cycle",
+    )
+    t.add_argument("--warmup-steps", type=int, help="for --schedule warmup_cosine")
+    t.add_argument("--clip-norm", type=float, help="clip gradients to this global norm")
+    t.add_argument("--clip-value", type=float, help="clip each gradient element to +-value")
+    t.add_argument("--label-smoothing", type=float, default=0.0)
+    t.add_argument("--accum-steps", type=int, default=1, help="micro-batches per step")
+    t.add_argument("--steps-per-execution", type=int, default=1)
+    t.add_argument("--precision", default="float32", help="float32 or bfloat16")
     t.add_argument("--seed", type=int, default=DEFAULTS["seed"])
     t.add_argument("--json", dest="json_path", help="write results and histories to this JSON file")
+    t.add_argument("--plot", dest="plot_path", help="draw the training curves into this PNG")
     t.add_argument("--debug", action="store_true", help="show tracebacks")
+    pl = sub.add_parser("plot", help="draw loss and metrics per epoch from a history JSON")
+    pl.add_argument("history", help="JSON from `polyframe train --json` or History.to_json()")
+    pl.add_argument("-o", "--output", help="PNG path (default: HISTORY with .png)")
+    pl.add_argument("--debug", action="store_true", help="show tracebacks")
     return p
 
 
@@ -92,8 +121,18 @@ def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> 
 
     (x_train, y_train), (x_test, y_test) = data
     model = pf.build(spec, backend=backend, seed=args.seed)
-    opt = pf.optim.get_optimizer(args.optimizer, lr=args.lr)
-    trainer = pf.Trainer(model, optimizer=opt, loss="cross_entropy", metrics=["accuracy"])
+    trainer = pf.Trainer(
+        model,
+        optimizer=_optimizer(args),
+        loss=pf.losses.Loss("cross_entropy", label_smoothing=args.label_smoothing),
+        metrics=["accuracy"],
+        schedule=_schedule(args),
+        clip_norm=args.clip_norm,
+        clip_value=args.clip_value,
+        accum_steps=args.accum_steps,
+        steps_per_execution=args.steps_per_execution,
+        precision=args.precision,
+    )
     history = trainer.fit(
         x_train,
         y_train,
@@ -101,6 +140,8 @@ def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> 
         epochs=args.epochs,
         shuffle=True,
         seed=args.seed,
+        validation_data=(x_test, y_test),
+        verbose=1,
     )
     result = trainer.evaluate(x_test, y_test)
     return {
@@ -115,6 +156,31 @@ def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> 
     }
 
 
+def _optimizer(args: argparse.Namespace) -> Any:
+    import polyframe as pf
+
+    options: dict[str, Any] = {"lr": args.lr, "weight_decay": args.weight_decay}
+    if args.momentum is not None:
+        options["momentum"] = args.momentum
+    return pf.optim.get_optimizer(args.optimizer, **options)
+
+
+def _schedule(args: argparse.Namespace) -> Any:
+    import polyframe as pf
+
+    options = {} if args.warmup_steps is None else {"warmup_steps": args.warmup_steps}
+    return pf.schedules.get_schedule(args.schedule, **options)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw the curves of a history JSON into a PNG and print its path."""
+    from polyframe.plot import load_histories, plot_histories
+
+    out = args.output or str(Path(args.history).with_suffix(".png"))
+    print(plot_histories(load_histories(args.history), out, title=Path(args.history).name))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on each chosen backend and print one table row per backend."""
     import polyframe as pf
@@ -123,8 +189,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
     classes = int(max(data[0][1].max(), data[1][1].max())) + 1
     spec = pf.load_spec(args.spec) if args.spec else mlp(data[0][0].shape[1:], classes=classes)
+    _optimizer(args), _schedule(args)  # bad names fail before any training
     rows = [_train_one(name, spec, data, args) for name in _backends(args.backend)]
     _print_table(rows, args)
+    if args.plot_path:
+        from polyframe.plot import plot_histories
+
+        runs = {r["backend"]: r["history"] for r in rows}
+        print(f"curves: {plot_histories(runs, args.plot_path, title=args.spec or 'mlp')}")
     if args.json_path:
         Path(args.json_path).write_text(
             json.dumps(
@@ -160,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     debug = args.debug or "--debug" in argv
     try:
-        return {"info": cmd_info, "train": cmd_train}[args.command](args)
+        return {"info": cmd_info, "train": cmd_train, "plot": cmd_plot}[args.command](args)
     except PolyframeError as exc:
         if debug:
             raise

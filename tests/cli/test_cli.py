@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,51 @@ def test_env_sets_default_backend(tmp_path: Path) -> None:
         env={"POLYFRAME_BACKEND": "mxnet"},
     )
     assert out.returncode == 2 and "unknown backend 'mxnet'" in out.stderr
+
+
+def test_plot_draws_histories_of_several_backends(tmp_path: Path) -> None:
+    """`polyframe plot` on the JSON of `train --json`: one PNG with a line per backend."""
+    hist = {"epoch": [0, 1, 2], "loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.8, 0.9],
+            "val_loss": [1.1, 0.6, 0.4], "val_accuracy": [0.4, 0.7, 0.85], "lr": [0.1] * 3}
+    runs = [{"backend": b, "history": hist} for b in ("torch", "tensorflow", "jax")]
+    src = tmp_path / "run.json"
+    src.write_text(json.dumps({"args": {}, "runs": runs}))
+    out = polyframe("plot", str(src), "-o", str(tmp_path / "curves.png"))
+    assert out.returncode == 0, out.stderr
+    png = (tmp_path / "curves.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    from polyframe.plot import _keys, load_histories
+
+    assert list(load_histories(src)) == ["torch", "tensorflow", "jax"]
+    assert _keys(load_histories(src)) == ["loss", "accuracy", "lr"]  # val_ share the panel
+
+
+def test_train_plot_and_training_options(tmp_path: Path) -> None:
+    out = polyframe(
+        "train", "--backend", "torch", "--epochs", "2", "--optimizer", "adamw",
+        "--weight-decay", "0.01", "--schedule", "warmup_cosine", "--warmup-steps", "10",
+        "--clip-norm", "1.0", "--label-smoothing", "0.1", "--json", str(tmp_path / "r.json"),
+        "--plot", str(tmp_path / "r.png"),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    run = json.loads((tmp_path / "r.json").read_text())["runs"][0]
+    # the epoch's lr is that of its last step (0-based 44 of 90; 10 warmup steps)
+    want = 0.002 * (1 + math.cos(math.pi * (44 - 10) / 80)) / 2
+    assert run["history"]["lr"][0] == pytest.approx(want, rel=1e-6)
+    assert "val_accuracy" in run["history"]
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--schedule", "linear"], "unknown schedule 'linear'; known: constant, step"),
+        (["plot", "missing.json"], "history file 'missing.json' does not exist"),
+    ],
+)
+def test_training_option_errors_are_one_line(args: list[str], message: str) -> None:
+    out = polyframe(*args)
+    assert out.returncode == 2 and out.stderr.strip() == f"polyframe: error: {message}" or (
+        out.stderr.startswith(f"polyframe: error: {message}")
+    ), out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -15,10 +15,13 @@ def digits() -> tuple:
 
 
 def test_default_mlp_learns_digits(backend: str, digits: tuple) -> None:
-    """The default recipe of `polyframe train` reaches >= 95% test accuracy."""
+    """The default recipe of `polyframe train` reaches >= 97% test accuracy."""
     (x, y), (xt, yt) = digits
     model = pf.build(pf.models.mlp(), backend=backend, seed=DEFAULTS["seed"])
-    trainer = pf.Trainer(model, optimizer=pf.optim.Adam(DEFAULTS["lr"]), metrics=["accuracy"])
+    opt = pf.optim.get_optimizer(
+        DEFAULTS["optimizer"], lr=DEFAULTS["lr"], weight_decay=DEFAULTS["weight_decay"]
+    )
+    trainer = pf.Trainer(model, optimizer=opt, metrics=["accuracy"], schedule=DEFAULTS["schedule"])
     history = trainer.fit(
         x,
         y,
@@ -29,7 +32,7 @@ def test_default_mlp_learns_digits(backend: str, digits: tuple) -> None:
     )
     result = trainer.evaluate(xt, yt)
     print(f"{backend}: digits test accuracy {result['accuracy']:.4f}")
-    assert result["accuracy"] >= 0.95
+    assert result["accuracy"] >= 0.97
     assert history.history["loss"][-1] < history.history["loss"][0] / 5
     assert history.history["val_accuracy"][-1] == pytest.approx(result["accuracy"], abs=1e-6)
     assert trainer.timing["steps"] == DEFAULTS["epochs"] * 45
