@@ -125,7 +125,11 @@ def check_targets(loss: str | Loss, output_shape: tuple[int, ...], y: np.ndarray
 
 def _class_ids(y: np.ndarray, classes: int) -> np.ndarray:
     if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+        if (
+            np.issubdtype(y.dtype, np.floating)
+            and np.all(np.isfinite(y))
+            and np.all(y == np.round(y))
+        ):
             y = y.astype(np.int64)
         else:
             raise DataError(f"cross_entropy expects integer class labels, got dtype {y.dtype}")

@@ -66,9 +66,9 @@ class Optimizer:
 class SGD(Optimizer):
     """SGD with optional (Nesterov) momentum, torch's rule (no dampening)::
 
-        g = g + wd*p                       (decayed parameters)
-        buf = m*buf + g                    (buf = g on the first step)
-        p = p - lr*(g + m*buf if nesterov else buf)
+    g = g + wd*p                       (decayed parameters)
+    buf = m*buf + g                    (buf = g on the first step)
+    p = p - lr*(g + m*buf if nesterov else buf)
     """
 
     lr: float = 0.01
@@ -86,9 +86,9 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam, torch's rule (epsilon added to the bias-corrected ``sqrt(v)``)::
 
-        g = g + wd*p                       (decayed parameters; L2, coupled)
-        m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g
-        p = p - lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)
+    g = g + wd*p                       (decayed parameters; L2, coupled)
+    m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g*g
+    p = p - lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)
     """
 
     lr: float = 1e-3
@@ -106,8 +106,8 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """AdamW (Loshchilov & Hutter), torch's rule: decoupled decay scaled by the learning rate::
 
-        p = p - lr*wd*p                    (decayed parameters)
-        then Adam's step without the L2 term
+    p = p - lr*wd*p                    (decayed parameters)
+    then Adam's step without the L2 term
     """
 
     weight_decay: float = 0.01
@@ -117,10 +117,10 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """RMSprop, torch's rule (epsilon outside the square root)::
 
-        g = g + wd*p
-        v = alpha*v + (1-alpha)*g*g
-        avg = sqrt(v - mg*mg) + eps        (centered: mg = alpha*mg + (1-alpha)*g; else mg = 0)
-        buf = m*buf + g/avg; p = p - lr*buf   (momentum m > 0; else p = p - lr*g/avg)
+    g = g + wd*p
+    v = alpha*v + (1-alpha)*g*g
+    avg = sqrt(v - mg*mg) + eps        (centered: mg = alpha*mg + (1-alpha)*g; else mg = 0)
+    buf = m*buf + g/avg; p = p - lr*buf   (momentum m > 0; else p = p - lr*g/avg)
     """
 
     lr: float = 0.01
@@ -139,9 +139,9 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad, torch's rule (no learning-rate decay: schedules do that)::
 
-        g = g + wd*p
-        s = s + g*g                        (s starts at initial_accumulator_value)
-        p = p - lr * g / (sqrt(s) + eps)
+    g = g + wd*p
+    s = s + g*g                        (s starts at initial_accumulator_value)
+    p = p - lr * g / (sqrt(s) + eps)
     """
 
     lr: float = 0.01

@@ -64,7 +64,7 @@ def plot_histories(
     cols = min(3, len(keys))
     rows = math.ceil(len(keys) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.2 * rows), squeeze=False)
-    for ax, key in zip(axes.flat, keys):
+    for ax, key in zip(axes.flat, keys, strict=False):
         for i, (label, hist) in enumerate(histories.items()):
             color = f"C{i}"
             for name, style in ((key, "-"), (f"val_{key}", "--")):

@@ -152,9 +152,7 @@ def get_schedule(schedule: str | Schedule | None, **kwargs: object) -> Schedule:
     try:
         cls = SCHEDULES[str(schedule).lower()]
     except KeyError:
-        raise ConfigError(
-            f"unknown schedule {schedule!r}; known: {', '.join(SCHEDULES)}"
-        ) from None
+        raise ConfigError(f"unknown schedule {schedule!r}; known: {', '.join(SCHEDULES)}") from None
     try:
         return cls(**kwargs)  # type: ignore[arg-type]
     except TypeError as exc:

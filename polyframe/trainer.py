@@ -100,11 +100,13 @@ class Trainer:
             deterministic=deterministic,
         )
         if accum_steps > 1 and steps_per_execution > 1:
-            raise ConfigError(
-                "accum_steps and steps_per_execution cannot both be > 1; choose one"
-            )
+            raise ConfigError("accum_steps and steps_per_execution cannot both be > 1; choose one")
         empty = np.zeros((0, *out_shape), np.float32)
-        check_targets(self.loss, out_shape, np.zeros(0, np.int64) if self.loss.name == "cross_entropy" else empty)
+        check_targets(
+            self.loss,
+            out_shape,
+            np.zeros(0, np.int64) if self.loss.name == "cross_entropy" else empty,
+        )
         self.schedule = get_schedule(schedule)
         self.compile = compile
         self.stop_training = False

@@ -52,8 +52,13 @@ def clip(grads: Any, config: StepConfig) -> Any:
 class JaxSteps(AbstractSteps):
     """Steps for one ``nnx.Module``; see the module docstring for the design."""
 
-    def __init__(self, model: nnx.Module, optimizer: Optimizer, config: StepConfig,
-                 compile: bool | None = None):
+    def __init__(
+        self,
+        model: nnx.Module,
+        optimizer: Optimizer,
+        config: StepConfig,
+        compile: bool | None = None,
+    ):
         self.model = model
         self.config = config
         saved = mode_of(model)

@@ -123,6 +123,4 @@ class TensorFlowBackend(AbstractBackend):
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
 
         config = make_config(spec, loss, metrics, **controls)
-        return TensorFlowSteps(
-            native, get_optimizer(optimizer), config, choose_mode(spec, compile)
-        )
+        return TensorFlowSteps(native, get_optimizer(optimizer), config, choose_mode(spec, compile))

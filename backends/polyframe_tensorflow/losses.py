@@ -19,7 +19,11 @@ def per_sample_loss(loss: Loss, out: Any, y: Any) -> Any:
         if y.shape.rank == 1 and not loss.label_smoothing:
             return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
         classes = out.shape[-1]
-        q = tf.one_hot(y, classes, dtype=tf.float32) if y.shape.rank == 1 else tf.cast(y, tf.float32)
+        q = (
+            tf.one_hot(y, classes, dtype=tf.float32)
+            if y.shape.rank == 1
+            else tf.cast(y, tf.float32)
+        )
         if loss.label_smoothing:
             e = loss.label_smoothing
             q = (1.0 - e) * q + e / classes

@@ -38,7 +38,11 @@ def add_counts(plan: MetricPlan, acc: dict[str, tf.Variable], out: Any, y: Any) 
         labels = tf.cast(tf.reshape(tf.cast(y, tf.float32), [-1]) > 0.5, tf.int32)
         preds = tf.cast(logits[:, 0] > 0, tf.int32)
     else:
-        labels = tf.argmax(y, axis=1, output_type=tf.int32) if y.shape.rank == 2 else tf.cast(y, tf.int32)
+        labels = (
+            tf.argmax(y, axis=1, output_type=tf.int32)
+            if y.shape.rank == 2
+            else tf.cast(y, tf.int32)
+        )
         preds = tf.argmax(logits, axis=1, output_type=tf.int32)
     if plan.confusion:
         acc["confusion"].assign_add(tf.reshape(_bincount(labels * c + preds, c * c), (c, c)))

@@ -45,8 +45,16 @@ class _TorchRule(keras.optimizers.Optimizer):
 class TorchSGD(_TorchRule):
     """SGD, torch rule: ``buf = m*buf + g``; ``p -= lr*buf`` (nesterov: ``lr*(g + m*buf)``)."""
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 wd: float = 0.0, decay_all: bool = False, name: str = "torch_sgd", **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        wd: float = 0.0,
+        decay_all: bool = False,
+        name: str = "torch_sgd",
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate, wd, decay_all, name, **kwargs)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
@@ -83,9 +91,18 @@ class TorchAdam(_TorchRule):
     """Adam, torch rule: ``p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)``; ``decoupled=True``
     is AdamW (``p -= lr*wd*p`` before the step, instead of ``g += wd*p``)."""
 
-    def __init__(self, learning_rate: float = 1e-3, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-8, wd: float = 0.0, decay_all: bool = False,
-                 decoupled: bool = False, name: str = "torch_adam", **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: float = 1e-3,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        wd: float = 0.0,
+        decay_all: bool = False,
+        decoupled: bool = False,
+        name: str = "torch_adam",
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate, wd, decay_all, name, **kwargs)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
@@ -122,8 +139,9 @@ class TorchAdam(_TorchRule):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
-                      decoupled=self.decoupled)
+        config.update(
+            beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, decoupled=self.decoupled
+        )
         return config
 
 
@@ -132,9 +150,18 @@ class TorchRMSprop(_TorchRule):
     """RMSprop, torch rule: ``avg = sqrt(v - mg^2) + eps``; ``p -= lr * g/avg`` (or through a
     momentum buffer ``buf = m*buf + g/avg``)."""
 
-    def __init__(self, learning_rate: float = 0.01, alpha: float = 0.99, epsilon: float = 1e-8,
-                 momentum: float = 0.0, centered: bool = False, wd: float = 0.0,
-                 decay_all: bool = False, name: str = "torch_rmsprop", **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        alpha: float = 0.99,
+        epsilon: float = 1e-8,
+        momentum: float = 0.0,
+        centered: bool = False,
+        wd: float = 0.0,
+        decay_all: bool = False,
+        name: str = "torch_rmsprop",
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate, wd, decay_all, name, **kwargs)
         self.alpha = float(alpha)
         self.epsilon = float(epsilon)
@@ -169,8 +196,9 @@ class TorchRMSprop(_TorchRule):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(alpha=self.alpha, epsilon=self.epsilon, momentum=self.momentum,
-                      centered=self.centered)
+        config.update(
+            alpha=self.alpha, epsilon=self.epsilon, momentum=self.momentum, centered=self.centered
+        )
         return config
 
 
@@ -178,9 +206,16 @@ class TorchRMSprop(_TorchRule):
 class TorchAdagrad(_TorchRule):
     """Adagrad, torch rule: ``s += g^2``; ``p -= lr * g / (sqrt(s) + eps)``."""
 
-    def __init__(self, learning_rate: float = 0.01, epsilon: float = 1e-10,
-                 initial_accumulator_value: float = 0.0, wd: float = 0.0,
-                 decay_all: bool = False, name: str = "torch_adagrad", **kwargs: Any):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        epsilon: float = 1e-10,
+        initial_accumulator_value: float = 0.0,
+        wd: float = 0.0,
+        decay_all: bool = False,
+        name: str = "torch_adagrad",
+        **kwargs: Any,
+    ):
         super().__init__(learning_rate, wd, decay_all, name, **kwargs)
         self.epsilon = float(epsilon)
         self.initial_accumulator_value = float(initial_accumulator_value)
@@ -204,8 +239,9 @@ class TorchAdagrad(_TorchRule):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        config.update(epsilon=self.epsilon,
-                      initial_accumulator_value=self.initial_accumulator_value)
+        config.update(
+            epsilon=self.epsilon, initial_accumulator_value=self.initial_accumulator_value
+        )
         return config
 
 
@@ -215,14 +251,30 @@ def keras_optimizer(opt: Optimizer) -> keras.optimizers.Optimizer:
     if isinstance(opt, SGD):
         return TorchSGD(opt.lr, momentum=opt.momentum, nesterov=opt.nesterov, **decay)
     if isinstance(opt, Adam):
-        return TorchAdam(opt.lr, beta_1=opt.beta1, beta_2=opt.beta2, epsilon=opt.eps,
-                         decoupled=isinstance(opt, AdamW), **decay)
+        return TorchAdam(
+            opt.lr,
+            beta_1=opt.beta1,
+            beta_2=opt.beta2,
+            epsilon=opt.eps,
+            decoupled=isinstance(opt, AdamW),
+            **decay,
+        )
     if isinstance(opt, RMSprop):
-        return TorchRMSprop(opt.lr, alpha=opt.alpha, epsilon=opt.eps, momentum=opt.momentum,
-                            centered=opt.centered, **decay)
+        return TorchRMSprop(
+            opt.lr,
+            alpha=opt.alpha,
+            epsilon=opt.eps,
+            momentum=opt.momentum,
+            centered=opt.centered,
+            **decay,
+        )
     if isinstance(opt, Adagrad):
-        return TorchAdagrad(opt.lr, epsilon=opt.eps,
-                            initial_accumulator_value=opt.initial_accumulator_value, **decay)
+        return TorchAdagrad(
+            opt.lr,
+            epsilon=opt.eps,
+            initial_accumulator_value=opt.initial_accumulator_value,
+            **decay,
+        )
     raise ConfigError(
         f"optimizer {type(opt).__name__} has no tensorflow lowering; "
         "known: SGD, Adam, AdamW, RMSprop, Adagrad"

@@ -148,7 +148,7 @@ class TensorFlowSteps(AbstractSteps):
         if self._gacc:
             n = tf.cast(tf.shape(x)[0], tf.float32)
             total = self._pending + n
-            grads = [(a + n * g) / total for a, g in zip(self._gacc, grads)]
+            grads = [(a + n * g) / total for a, g in zip(self._gacc, grads, strict=True)]
             for a in self._gacc:
                 a.assign(tf.zeros_like(a))
             self._pending.assign(0.0)
@@ -159,7 +159,7 @@ class TensorFlowSteps(AbstractSteps):
     def _accumulate_step(self, x: Any, y: Any, w: Any = None) -> Any:
         loss, _, grads = self._grads(x, y, w)
         n = tf.cast(tf.shape(x)[0], tf.float32)
-        for a, g in zip(self._gacc, grads):
+        for a, g in zip(self._gacc, grads, strict=True):
             a.assign_add(n * g)
         self._pending.assign_add(n)
         return loss

@@ -32,7 +32,9 @@ def _class_view(plan: MetricPlan, out: torch.Tensor, y: torch.Tensor) -> tuple[t
     return labels, out.argmax(dim=1), out
 
 
-def add_counts(plan: MetricPlan, acc: dict[str, torch.Tensor], out: torch.Tensor, y: torch.Tensor) -> None:
+def add_counts(
+    plan: MetricPlan, acc: dict[str, torch.Tensor], out: torch.Tensor, y: torch.Tensor
+) -> None:
     """Add one batch's counts to ``acc`` in place (no host sync)."""
     c = plan.classes
     labels, preds, logits = _class_view(plan, out, y)

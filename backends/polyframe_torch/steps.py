@@ -105,7 +105,9 @@ class TorchSteps(AbstractSteps):
         if self.native.training != training:
             self.native.train(training)
 
-    def _accumulate(self, phase: str, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor) -> None:
+    def _accumulate(
+        self, phase: str, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor
+    ) -> None:
         acc = self._acc[phase]
         n = out.shape[0]
         acc.loss.add_(loss.detach(), alpha=n)

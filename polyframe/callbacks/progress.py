@@ -10,7 +10,9 @@ from polyframe.callbacks.base import Callback
 
 
 def _fmt(logs: dict[str, Any] | None) -> str:
-    return " ".join(f"{k} {v:.4g}" if k == "lr" else f"{k} {v:.4f}" for k, v in (logs or {}).items())
+    return " ".join(
+        f"{k} {v:.4g}" if k == "lr" else f"{k} {v:.4f}" for k, v in (logs or {}).items()
+    )
 
 
 class PrintProgress(Callback):
@@ -41,8 +43,13 @@ class ProgressBar(Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         if not self.enabled:
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        from rich.progress import TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         params = getattr(self, "params", {})
         self._epochs = params.get("epochs", 1)

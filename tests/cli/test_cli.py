@@ -116,8 +116,14 @@ def test_env_sets_default_backend(tmp_path: Path) -> None:
 
 def test_plot_draws_histories_of_several_backends(tmp_path: Path) -> None:
     """`polyframe plot` on the JSON of `train --json`: one PNG with a line per backend."""
-    hist = {"epoch": [0, 1, 2], "loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.8, 0.9],
-            "val_loss": [1.1, 0.6, 0.4], "val_accuracy": [0.4, 0.7, 0.85], "lr": [0.1] * 3}
+    hist = {
+        "epoch": [0, 1, 2],
+        "loss": [1.0, 0.5, 0.3],
+        "accuracy": [0.5, 0.8, 0.9],
+        "val_loss": [1.1, 0.6, 0.4],
+        "val_accuracy": [0.4, 0.7, 0.85],
+        "lr": [0.1] * 3,
+    }
     runs = [{"backend": b, "history": hist} for b in ("torch", "tensorflow", "jax")]
     src = tmp_path / "run.json"
     src.write_text(json.dumps({"args": {}, "runs": runs}))
@@ -156,7 +162,9 @@ def test_train_plot_and_training_options(tmp_path: Path) -> None:
 )
 def test_training_option_errors_are_one_line(args: list[str], message: str) -> None:
     out = polyframe(*args)
-    assert out.returncode == 2 and out.stderr.strip() == f"polyframe: error: {message}" or (
-        out.stderr.startswith(f"polyframe: error: {message}")
+    assert (
+        out.returncode == 2
+        and out.stderr.strip() == f"polyframe: error: {message}"
+        or (out.stderr.startswith(f"polyframe: error: {message}"))
     ), out.stderr
     assert len(out.stderr.strip().splitlines()) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import polyframe as pf
+
 from .numpy_optim import NumpyOptimizer, clip
 
 L = pf.layers

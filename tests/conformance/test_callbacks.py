@@ -87,8 +87,11 @@ def test_model_checkpoint_writes_loadable_weights(backend: str, tmp_path: Path) 
     from safetensors.numpy import load_file
 
     trainer = _trainer(backend, metrics=["accuracy"])
-    ckpt = CB.ModelCheckpoint(tmp_path / "e{epoch}-{val_accuracy:.2f}.safetensors",
-                              monitor="val_loss", save_best_only=True)
+    ckpt = CB.ModelCheckpoint(
+        tmp_path / "e{epoch}-{val_accuracy:.2f}.safetensors",
+        monitor="val_loss",
+        save_best_only=True,
+    )
     x, y = _data()
     trainer.fit(x, y, batch_size=16, epochs=3, validation_data=(x, y), callbacks=[ckpt])
     assert 1 <= len(ckpt.saved) <= 3 and all(p.exists() for p in ckpt.saved)
@@ -113,7 +116,9 @@ def test_csv_and_jsonl_loggers(be: str, tmp_path: Path) -> None:
     records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [r.get("step") for r in records if "step" in r] == list(range(1, 9))
     epochs = [r for r in records if "epoch" in r]
-    assert len(epochs) == 2 and epochs[0]["accuracy"] == pytest.approx(history.history["accuracy"][0])
+    assert len(epochs) == 2 and epochs[0]["accuracy"] == pytest.approx(
+        history.history["accuracy"][0]
+    )
     # the per-step losses average (by batch size) to the epoch loss
     steps = [r["loss"] for r in records if "step" in r]
     assert np.mean(steps[:4]) == pytest.approx(history.history["loss"][0], rel=1e-5)

@@ -77,5 +77,7 @@ def test_loss_that_does_not_fit_the_output_names_both_shapes(model: pf.Model) ->
     with pytest.raises(pf.DataError, match=r"one-hot targets needs shape \(N, 10\).*got \(4, 7\)"):
         pf.Trainer(model).fit(np.zeros((4, 8, 8, 1), np.float32), np.zeros((4, 7), np.float32))
     one_logit = pf.build(pf.models.mlp(classes=1), backend=model.backend)
-    with pytest.raises(pf.ConfigError, match=r"shape \(classes,\) with classes >= 2.*outputs \(1,\)"):
+    with pytest.raises(
+        pf.ConfigError, match=r"shape \(classes,\) with classes >= 2.*outputs \(1,\)"
+    ):
         pf.Trainer(one_logit, loss="cross_entropy")

@@ -30,7 +30,10 @@ def _identity_model(backend: str, width: int) -> pf.Model:
     spec = pf.Sequential([L.Input((width,)), L.Dense(width)])
     model = pf.build(spec, backend=backend)
     model.load_params(
-        {"dense_0.kernel": np.eye(width, dtype=np.float32), "dense_0.bias": np.zeros(width, np.float32)}
+        {
+            "dense_0.kernel": np.eye(width, dtype=np.float32),
+            "dense_0.bias": np.zeros(width, np.float32),
+        }
     )
     return model
 
@@ -45,8 +48,16 @@ def _pairwise_auc(scores: np.ndarray, positive: np.ndarray) -> float:
 def test_multiclass_metrics_equal_hand_computation(backend: str) -> None:
     trainer = pf.Trainer(
         _identity_model(backend, 3),
-        metrics=["accuracy", "precision", "recall", "f1_macro", "f1_micro", "top2_accuracy",
-                 "auc", "confusion_matrix"],
+        metrics=[
+            "accuracy",
+            "precision",
+            "recall",
+            "f1_macro",
+            "f1_micro",
+            "top2_accuracy",
+            "auc",
+            "confusion_matrix",
+        ],
     )
     res = trainer.evaluate(LOGITS.astype(np.float32), Y, batch_size=3)  # ragged batches
     assert res["confusion_matrix"].tolist() == CONFUSION
@@ -60,8 +71,10 @@ def test_multiclass_metrics_equal_hand_computation(backend: str) -> None:
     assert top2 == 7 / 8 and res["top2_accuracy"] == pytest.approx(top2, abs=1e-12)
     probs = np.exp(LOGITS) / np.exp(LOGITS).sum(1, keepdims=True)
     ovr = np.mean([_pairwise_auc(probs[:, c], Y == c) for c in range(3)])
-    print(f"{backend}: macro F1 {res['f1_macro']:.4f}, one-vs-rest AUC {res['auc']:.6f} "
-          f"(pairwise {ovr:.6f})")
+    print(
+        f"{backend}: macro F1 {res['f1_macro']:.4f}, one-vs-rest AUC {res['auc']:.6f} "
+        f"(pairwise {ovr:.6f})"
+    )
     assert res["auc"] == pytest.approx(ovr, abs=1e-12)  # no two scores share a histogram bin
 
 
@@ -80,8 +93,11 @@ def test_binary_metrics_equal_hand_computation(backend: str) -> None:
     assert res["precision"] == pytest.approx(2 / 4, abs=1e-12)
     assert res["recall"] == pytest.approx(2 / 3, abs=1e-12)
     assert res["accuracy"] == pytest.approx(3 / 6, abs=1e-12)
-    bce = np.mean(np.log1p(np.exp(-np.abs(logits[:, 0]))) + np.maximum(logits[:, 0], 0)
-                  - logits[:, 0] * labels)
+    bce = np.mean(
+        np.log1p(np.exp(-np.abs(logits[:, 0])))
+        + np.maximum(logits[:, 0], 0)
+        - logits[:, 0] * labels
+    )
     assert res["loss"] == pytest.approx(bce, rel=1e-6)
 
 

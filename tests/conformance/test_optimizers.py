@@ -12,21 +12,21 @@ import polyframe as pf
 from .numpy_mlp import loss_and_grads, mlp_spec
 from .numpy_optim import NumpyOptimizer
 
-O = pf.optim
+opt_ = pf.optim
 CASES = {
-    "sgd": O.SGD(0.1),
-    "sgd_momentum_wd": O.SGD(0.1, momentum=0.9, weight_decay=0.01),
-    "sgd_nesterov": O.SGD(0.1, momentum=0.8, nesterov=True),
-    "adam": O.Adam(0.01),
-    "adam_l2": O.Adam(0.01, weight_decay=0.1, beta1=0.8, beta2=0.99),
-    "adamw": O.AdamW(0.01, weight_decay=0.2),
-    "adamw_decay_all": O.AdamW(0.01, weight_decay=0.2, decay_all=True),
-    "rmsprop": O.RMSprop(0.01),
-    "rmsprop_centered_momentum_wd": O.RMSprop(
+    "sgd": opt_.SGD(0.1),
+    "sgd_momentum_wd": opt_.SGD(0.1, momentum=0.9, weight_decay=0.01),
+    "sgd_nesterov": opt_.SGD(0.1, momentum=0.8, nesterov=True),
+    "adam": opt_.Adam(0.01),
+    "adam_l2": opt_.Adam(0.01, weight_decay=0.1, beta1=0.8, beta2=0.99),
+    "adamw": opt_.AdamW(0.01, weight_decay=0.2),
+    "adamw_decay_all": opt_.AdamW(0.01, weight_decay=0.2, decay_all=True),
+    "rmsprop": opt_.RMSprop(0.01),
+    "rmsprop_centered_momentum_wd": opt_.RMSprop(
         0.01, momentum=0.5, centered=True, weight_decay=0.05
     ),
-    "adagrad": O.Adagrad(0.05),
-    "adagrad_init_wd": O.Adagrad(0.05, initial_accumulator_value=0.1, weight_decay=0.05),
+    "adagrad": opt_.Adagrad(0.05),
+    "adagrad_init_wd": opt_.Adagrad(0.05, initial_accumulator_value=0.1, weight_decay=0.05),
 }
 STEPS, SEED = 3, 4
 SCHEDULE = pf.schedules.StepDecay(step_size=1, gamma=0.5)  # a new lr every step
@@ -42,16 +42,18 @@ def _numpy_steps(opt: pf.optim.Optimizer) -> dict[str, np.ndarray]:
     numpy_opt = NumpyOptimizer(opt)
     x, y = _data()
     for step in range(STEPS):
-        _, grads = loss_and_grads(params, x[step * 16 : (step + 1) * 16], y[step * 16 : (step + 1) * 16])
+        _, grads = loss_and_grads(
+            params, x[step * 16 : (step + 1) * 16], y[step * 16 : (step + 1) * 16]
+        )
         numpy_opt.step(params, grads, SCHEDULE.lr(step, opt.lr))
     return params
 
 
 def test_decay_rule_skips_biases_and_norms() -> None:
-    assert O.AdamW().decays((12, 16)) and O.AdamW().decays((3, 3, 1, 8))
-    assert not O.AdamW().decays((16,))  # biases, norm scales and offsets
-    assert O.AdamW(decay_all=True).decays((16,))
-    assert not O.SGD(0.1).decays((12, 16))  # no decay asked for
+    assert opt_.AdamW().decays((12, 16)) and opt_.AdamW().decays((3, 3, 1, 8))
+    assert not opt_.AdamW().decays((16,))  # biases, norm scales and offsets
+    assert opt_.AdamW(decay_all=True).decays((16,))
+    assert not opt_.SGD(0.1).decays((12, 16))  # no decay asked for
 
 
 @pytest.mark.parametrize("case", list(CASES))
