@@ -78,18 +78,15 @@ class JaxSteps(AbstractSteps):
         self._pending = 0
         self._last: Any = None
 
-        fns = {
-            "train": (self._train_fn, (0, 1, 2, 3)),
-            "train_acc": (self._train_acc_fn, (0, 1, 2, 3, 4)),
-            "accumulate": (self._accumulate_fn, (1, 2, 3)),
-            "train_many": (self._train_many_fn, (0, 1, 2, 3)),
-            "eval": (self._eval_fn, (2,)),
-            "predict": (self._predict_fn, ()),
-        }
-        self._fns = {
-            k: (jax.jit(f, donate_argnums=d) if compile is not False else f)
-            for k, (f, d) in fns.items()
-        }
+        def jit(fn: Any, donate: tuple[int, ...]) -> Any:
+            return jax.jit(fn, donate_argnums=donate) if compile is not False else fn
+
+        self._train = jit(self._train_fn, (0, 1, 2, 3))
+        self._train_acc = jit(self._train_acc_fn, (0, 1, 2, 3, 4))
+        self._accumulate = jit(self._accumulate_fn, (1, 2, 3))
+        self._train_many = jit(self._train_many_fn, (0, 1, 2, 3))
+        self._evaluate = jit(self._eval_fn, (2,))
+        self._predict = jit(self._predict_fn, ())
 
     # -- pure functions ------------------------------------------------------------------
     def _zeros(self) -> dict[str, jax.Array]:
@@ -165,10 +162,10 @@ class JaxSteps(AbstractSteps):
         lr = lr if isinstance(lr, jax.Array) else np.float32(lr)
         state = (self.params, self.rest, self.opt_state, self._acc["train"])
         if self._gacc is None:
-            *state, self._last = self._fns["train"](*state, x, y, lr, w)
+            *state, self._last = self._train(*state, x, y, lr, w)
         else:
             total = np.float32(self._pending + x.shape[0])
-            *state, self._last = self._fns["train_acc"](*state, self._gacc, x, y, lr, w, total)
+            *state, self._last = self._train_acc(*state, self._gacc, x, y, lr, w, total)
             self._gacc, self._pending = None, 0
         self.params, self.rest, self.opt_state, self._acc["train"] = state
         self._count["train"] += x.shape[0]
@@ -177,7 +174,7 @@ class JaxSteps(AbstractSteps):
         """Add this micro-batch's gradient, weighted by its size (no step, no host sync)."""
         if self._gacc is None:
             self._gacc = jax.tree.map(jnp.zeros_like, self.params)
-        self.rest, self._acc["train"], self._gacc, self._last = self._fns["accumulate"](
+        self.rest, self._acc["train"], self._gacc, self._last = self._accumulate(
             self.params, self.rest, self._acc["train"], self._gacc, x, y, w
         )
         self._pending += x.shape[0]
@@ -187,7 +184,7 @@ class JaxSteps(AbstractSteps):
         """``len(lrs)`` steps in one compiled call (``jax.lax.scan``)."""
         state = (self.params, self.rest, self.opt_state, self._acc["train"])
         lrs = np.asarray(lrs, np.float32)
-        *state, self._last = self._fns["train_many"](*state, xs, ys, lrs, ws)
+        *state, self._last = self._train_many(*state, xs, ys, lrs, ws)
         self.params, self.rest, self.opt_state, self._acc["train"] = state
         self._count["train"] += xs.shape[0] * xs.shape[1]
 
@@ -197,12 +194,12 @@ class JaxSteps(AbstractSteps):
 
     def evaluate(self, x: jax.Array, y: jax.Array) -> None:
         """Accumulate loss and metrics of a batch in inference mode."""
-        self._acc["eval"] = self._fns["eval"](self.params, self.rest, self._acc["eval"], x, y)
+        self._acc["eval"] = self._evaluate(self.params, self.rest, self._acc["eval"], x, y)
         self._count["eval"] += x.shape[0]
 
     def predict(self, x: jax.Array) -> jax.Array:
         """Inference-mode outputs with the current (possibly unsynced) state."""
-        return self._fns["predict"](self.params, self.rest, x)
+        return self._predict(self.params, self.rest, x)
 
     def results(self, phase: str) -> dict[str, Any]:
         """Mean loss per sample and metrics since the last call (one host sync); resets."""
