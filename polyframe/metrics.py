@@ -5,6 +5,8 @@ counters that a :class:`MetricPlan` asks for:
 
 - ``confusion``: the ``(C, C)`` confusion matrix (rows: true class, columns: prediction;
   prediction = argmax of the logits, or ``logit > 0`` for one binary logit);
+- ``correct``: the number of right predictions, instead of the matrix when ``accuracy`` is the
+  only metric that needs it (the default, kept as cheap as a sum);
 - ``topk``: for each ``k``, the number of rows whose label is among the ``k`` largest logits;
 - ``hist``: for ROC-AUC, per class ``c`` a histogram of the score ``p_c`` (softmax, or sigmoid
   for one logit) over ``auc_bins`` equal bins of [0, 1], split by ``y == c``: ``(C, 2, bins)``.
@@ -49,19 +51,20 @@ _CONFUSION = {"accuracy", "precision", "recall", "f1_macro", "f1_micro", "confus
 @dataclass(frozen=True)
 class MetricPlan:
     """What the device accumulates: ``classes`` C (2 for one binary logit), a confusion
-    matrix or not, the top-k ``ks``, and ``auc_bins`` (0: no histogram)."""
+    matrix or only a correct count, the top-k ``ks``, and ``auc_bins`` (0: no histogram)."""
 
     names: tuple[str, ...] = ()
     classes: int = 0
     binary: bool = False
     confusion: bool = False
+    correct: bool = False
     ks: tuple[int, ...] = ()
     auc_bins: int = 0
 
     @property
     def empty(self) -> bool:
         """True when nothing but the loss is accumulated."""
-        return not (self.confusion or self.ks or self.auc_bins)
+        return not (self.confusion or self.correct or self.ks or self.auc_bins)
 
 
 def _known() -> str:
@@ -100,11 +103,13 @@ def plan(
         raise ConfigError("top-k accuracy needs several classes; this model has one logit")
     if ks and max(ks) > classes:
         raise ConfigError(f"top-{max(ks)} accuracy needs at least {max(ks)} classes, got {classes}")
+    confusion = any(n in _CONFUSION - {"accuracy"} for n in names)
     return MetricPlan(
         names=tuple(names),
         classes=classes,
         binary=binary,
-        confusion=any(n in _CONFUSION for n in names),
+        confusion=confusion,
+        correct="accuracy" in names and not confusion,
         ks=ks,
         auc_bins=auc_bins if "auc" in names else 0,
     )
@@ -141,6 +146,8 @@ def compute(
 ) -> dict[str, float | np.ndarray]:
     """Final metric values from the device counts (``confusion``, ``topk``, ``hist``)."""
     out: dict[str, float | np.ndarray] = {}
+    if "correct" in counts:
+        out["accuracy"] = float(counts["correct"]) / samples if samples else float("nan")
     cm = counts.get("confusion")
     if cm is not None:
         cm = np.asarray(cm, np.int64)

@@ -13,6 +13,8 @@ def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
     """Fresh int32 counters for ``plan``."""
     c = plan.classes
     out = {}
+    if plan.correct:
+        out["correct"] = jnp.zeros((), jnp.int32)
     if plan.confusion:
         out["confusion"] = jnp.zeros((c, c), jnp.int32)
     if plan.ks:
@@ -33,6 +35,8 @@ def counts(plan: MetricPlan, out: jax.Array, y: jax.Array) -> dict[str, jax.Arra
         labels = (jnp.argmax(y, axis=1) if y.ndim == 2 else y).astype(jnp.int32)
         preds = jnp.argmax(logits, axis=1).astype(jnp.int32)
     res = {}
+    if plan.correct:
+        res["correct"] = jnp.sum(preds == labels, dtype=jnp.int32)
     if plan.confusion:
         res["confusion"] = jnp.bincount(labels * c + preds, length=c * c).reshape(c, c)
     if plan.ks:

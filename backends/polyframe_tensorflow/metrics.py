@@ -12,7 +12,9 @@ from polyframe_tensorflow._env import tf
 def variables(plan: MetricPlan, phase: str) -> dict[str, tf.Variable]:
     """Zero float64 counters for ``plan`` (exact up to 2**53 counts)."""
     c = plan.classes
-    shapes = {}
+    shapes: dict[str, tuple[int, ...]] = {}
+    if plan.correct:
+        shapes["correct"] = ()
     if plan.confusion:
         shapes["confusion"] = (c, c)
     if plan.ks:
@@ -44,6 +46,8 @@ def add_counts(plan: MetricPlan, acc: dict[str, tf.Variable], out: Any, y: Any) 
             else tf.cast(y, tf.int32)
         )
         preds = tf.argmax(logits, axis=1, output_type=tf.int32)
+    if plan.correct:
+        acc["correct"].assign_add(tf.reduce_sum(tf.cast(tf.equal(preds, labels), tf.float64)))
     if plan.confusion:
         acc["confusion"].assign_add(tf.reshape(_bincount(labels * c + preds, c * c), (c, c)))
     if plan.ks:

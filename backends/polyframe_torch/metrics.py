@@ -12,6 +12,8 @@ def zeros(plan: MetricPlan, device: torch.device) -> dict[str, torch.Tensor]:
     """Fresh int64 counters for ``plan``."""
     c = plan.classes
     out = {}
+    if plan.correct:
+        out["correct"] = torch.zeros((), dtype=torch.int64, device=device)
     if plan.confusion:
         out["confusion"] = torch.zeros((c, c), dtype=torch.int64, device=device)
     if plan.ks:
@@ -38,8 +40,10 @@ def add_counts(
     """Add one batch's counts to ``acc`` in place (no host sync)."""
     c = plan.classes
     labels, preds, logits = _class_view(plan, out, y)
+    if plan.correct:
+        acc["correct"].add_((preds == labels).sum())
     if plan.confusion:
-        acc["confusion"].view(-1).add_(torch.bincount(labels * c + preds, minlength=c * c))
+        _count(acc["confusion"], labels * c + preds)
     if plan.ks:
         # rank of the label's logit = classes scoring strictly higher (ties count as hits)
         rank = (logits > logits.gather(1, labels[:, None])).sum(dim=1)
@@ -55,4 +59,10 @@ def add_counts(
         cls = torch.arange(c, device=out.device)
         pos = (labels[:, None] == cls[None, :]).long()
         idx = (cls[None, :] * 2 + pos) * b + bins
-        acc["hist"].view(-1).add_(torch.bincount(idx.reshape(-1), minlength=c * 2 * b))
+        _count(acc["hist"], idx.reshape(-1))
+
+
+def _count(acc: torch.Tensor, idx: torch.Tensor) -> None:
+    """``acc.flat[idx] += 1`` per index (``index_add_``: unlike ``bincount`` on CUDA, it needs
+    no host read of the output size)."""
+    acc.view(-1).index_add_(0, idx, torch.ones_like(idx))
