@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -58,22 +59,40 @@ def _with_backend(space: SearchSpace, backend: str | None) -> tuple[SearchSpace,
     return space, get_backend(name).name
 
 
+#: What a worker sees when another one is creating the same new database at that moment.
+_CREATE_RACE = ("already exists", "UNIQUE constraint failed", "database is locked")
+
+
 def _storage(url: str | None) -> Any:
+    """None (in memory) or an RDBStorage with heartbeats. Workers that start together on a
+    new SQLite file race to create its tables; the loser retries once they exist."""
     import optuna
+    import sqlalchemy.exc
 
     if url is None:
         return None
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}  # workers wait for the lock
-    try:
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=HEARTBEAT_S, grace_period=2 * HEARTBEAT_S, **kwargs
-        )
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL
-        raise ConfigError(
-            f"cannot open storage {url!r}: {str(exc).splitlines()[0]}; use e.g. sqlite:///study.db"
-        ) from None
+    for attempt in range(10):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, heartbeat_interval=HEARTBEAT_S, grace_period=2 * HEARTBEAT_S, **kwargs
+                )
+        except sqlalchemy.exc.DBAPIError as exc:
+            if any(m in str(exc) for m in _CREATE_RACE) and attempt < 9:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            error: Exception = exc
+            break
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL
+            error = exc
+            break
+    raise ConfigError(
+        f"cannot open storage {url!r}: {str(error).splitlines()[0]}; use e.g. sqlite:///study.db"
+    ) from None
 
 
 def _check_same_study(study: Any, setup: dict[str, Any], name: str) -> None:

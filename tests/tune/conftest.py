@@ -55,6 +55,21 @@ def trials_in(db: Path, name: str) -> list[Any]:
         return []
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Any:
+    """Tiny models on a shared 2-core machine: torch's intra-op threads only spin against the
+    other processes (10-30x slower under load), so tune tests train torch on one thread."""
+    if "torch" not in sys.modules:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def small_space(tmp_path: Path) -> Path:
     path = tmp_path / "space.yaml"
