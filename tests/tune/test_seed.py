@@ -47,11 +47,11 @@ def test_same_seed_same_trials_end_to_end(backend: str, tmp_path: Path) -> None:
         data = pf.data.load("digits")
         small = ((data[0][0][:400], data[0][1][:400]), data[1])  # keep it quick
         result = pf.tune(
-            "mlp", SPACE, small, backend=backend, trials=4, epochs=1, seed=seed, pruner="none"
+            "mlp", SPACE, small, backend=backend, trials=3, epochs=1, seed=seed, pruner="none"
         )
         return [(t.params, t.value) for t in result.study.trials]
 
-    first, again, other = run(0), run(0), run(1)
-    assert [p for p, _ in first] == [p for p, _ in again]
+    # (another seed drawing other values is shown without training, above)
+    first, again = run(0), run(0)
+    assert len(first) == 3 and [p for p, _ in first] == [p for p, _ in again]
     assert np.allclose([v for _, v in first], [v for _, v in again], atol=1e-6)
-    assert all(p != q for (p, _), (q, _) in zip(first, other, strict=True))
