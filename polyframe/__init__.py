@@ -32,5 +32,6 @@ from polyframe.spec import Sequential as Sequential
 from polyframe.spec import load_spec as load_spec
 from polyframe.spec import loads_spec as loads_spec
 from polyframe.trainer import Trainer as Trainer
+from polyframe.tune import tune as tune
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The ``polyframe`` command: ``info``, ``train`` and ``plot``.
+"""The ``polyframe`` command: ``info``, ``train``, ``plot`` and ``tune``.
 
 User errors print one line and exit with status 2; ``--debug`` shows the traceback.
 """
@@ -84,7 +84,85 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("history", help="JSON from `polyframe train --json` or History.to_json()")
     pl.add_argument("-o", "--output", help="PNG path (default: HISTORY with .png)")
     pl.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_tune_parser(sub)
     return p
+
+
+def _add_tune_parser(sub: Any) -> None:
+    u = sub.add_parser(
+        "tune", help="search hyper-parameters and structure of a spec with Optuna (docs/tune.md)"
+    )
+    u.add_argument("spec", help="spec file (.yaml/.json) or zoo model name (mlp, cifar_cnn)")
+    u.add_argument("--space", required=True, help="search-space YAML file")
+    u.add_argument(
+        "--data", default="digits", help="data set (as for train); tunes on its train split"
+    )
+    u.add_argument("--data-dir", help="where the data set's files are")
+    u.add_argument("--download", action="store_true", help="fetch the data set if it is missing")
+    u.add_argument(
+        "--backend",
+        default=os.environ.get("POLYFRAME_BACKEND"),
+        help="torch, tensorflow, jax, or all (the backend becomes one more categorical dimension)",
+    )
+    u.add_argument("--trials", type=int, default=20, help="finished trials the study should hold")
+    u.add_argument("--epochs", type=int, default=10, help="epochs per trial")
+    u.add_argument("--seed", type=int, default=DEFAULTS["seed"], help="sampler and training seed")
+    u.add_argument("--sampler", default="tpe", choices=("tpe", "random", "grid"))
+    u.add_argument("--pruner", default="median", choices=("median", "hyperband", "none"))
+    u.add_argument("--storage", help="e.g. sqlite:///study.db: resumable, shared by workers")
+    u.add_argument("--study-name", help="name of the study in --storage (default: from the spec)")
+    u.add_argument("--monitor", default="val_accuracy", choices=("val_accuracy", "val_loss"))
+    u.add_argument("--val-fraction", type=float, default=0.2, help="held-out part of train data")
+    u.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], help="unless tuned")
+    u.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="unless tuned")
+    u.add_argument("--optimizer", default=DEFAULTS["optimizer"], help="unless tuned")
+    u.add_argument("--out", default="tune-results", help="directory for best_spec.yaml etc.")
+    u.add_argument("--json", dest="json_path", help="also write the summary to this JSON file")
+    u.add_argument("--plot", help="write PNG plots (history, importances) into this directory")
+    u.add_argument("--quiet", action="store_true", help="no line per trial")
+    u.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Run (or resume) a study, then write the best spec, the trials table and the summary."""
+    from polyframe.tune import tune
+
+    result = tune(
+        args.spec,
+        args.space,
+        args.data,
+        backend=args.backend,
+        trials=args.trials,
+        epochs=args.epochs,
+        seed=args.seed,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        storage=args.storage,
+        study_name=args.study_name,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        monitor=args.monitor,
+        val_fraction=args.val_fraction,
+        data_dir=args.data_dir,
+        download=args.download,
+        verbose=0 if args.quiet else 1,
+    )
+    paths = result.save(args.out)
+    summary = json.loads(paths["summary"].read_text())
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    if args.plot:
+        paths.update(result.plot(args.plot))
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(result.counts.items()))
+    print(
+        f"best {result.monitor} {result.best_value:.4f} (trial {summary['best_trial']}; {counts})"
+    )
+    for name, value in result.best_params.items():
+        print(f"  {name} = {value}")
+    print("files: " + ", ".join(str(p) for p in paths.values()))
+    print(f"train it: {summary['train_command']}")
+    return 0
 
 
 def _backends(choice: str) -> list[str]:
@@ -232,7 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     debug = args.debug or "--debug" in argv
     try:
-        return {"info": cmd_info, "train": cmd_train, "plot": cmd_plot}[args.command](args)
+        return {"info": cmd_info, "train": cmd_train, "plot": cmd_plot, "tune": cmd_tune}[
+            args.command
+        ](args)
     except PolyframeError as exc:
         if debug:
             raise

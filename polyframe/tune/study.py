@@ -1,0 +1,233 @@
+"""The study behind ``pf.tune``: an Optuna study over a spec, its training settings and (optionally) the
+backend, with per-epoch pruning and in-memory or SQLite storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from polyframe.errors import ConfigError, SpecError
+from polyframe.tune.apply import RunConfig, apply_values
+from polyframe.tune.check import check_space
+from polyframe.tune.inputs import resolve_space, resolve_spec, resolve_train_data
+from polyframe.tune.pruning import ReportToTrial
+from polyframe.tune.results import TuneResult, finished_states
+from polyframe.tune.sampling import make_pruner, make_sampler, require_optuna
+from polyframe.tune.space import CategoricalParam, SearchSpace
+from polyframe.tune.split import validation_split
+
+MONITORS = {"val_accuracy": "maximize", "val_loss": "minimize"}
+#: Seconds between a worker's heartbeats in an SQLite study; a trial whose worker was killed
+#: is marked failed once two beats are missed, so it never counts as finished.
+HEARTBEAT_S = 60
+
+
+def usable_backends() -> list[str]:
+    """Installed, usable backends: torch, tensorflow, jax first (torch loads before TensorFlow)."""
+    from polyframe.backend import backend_status, list_backends
+
+    names = [n for n in ("torch", "tensorflow", "jax") if n in list_backends()]
+    names += [n for n in list_backends() if n not in names]
+    usable = [n for n in names if backend_status(n)[0]]
+    if not usable:
+        raise ConfigError("no backend is usable; install one with pip install 'polyframe[all]'")
+    return usable
+
+
+def _with_backend(space: SearchSpace, backend: str | None) -> tuple[SearchSpace, str | None]:
+    """``backend='all'`` makes the backend a categorical dimension (unless the space has one);
+    a named backend fixes it, so a ``backend`` entry in the space is then a contradiction."""
+    from polyframe.backend import canonical_name, default_backend, get_backend
+
+    if backend == "all":
+        if "backend" in space.params:
+            return space, None
+        choices = CategoricalParam(tuple(usable_backends()))
+        return SearchSpace({**space.params, "backend": choices}, space.repeats, space.source), None
+    if "backend" in space.params:
+        raise ConfigError(
+            f"{space.source}: params.backend tunes the backend, but backend={backend!r} fixes "
+            "it; use --backend all (or drop backend from the space)"
+        )
+    name = canonical_name(backend) if backend else default_backend()
+    return space, get_backend(name).name
+
+
+#: What a worker sees when another one is creating the same new database at that moment.
+_CREATE_RACE = ("already exists", "UNIQUE constraint failed", "database is locked")
+
+
+def _storage(url: str | None) -> Any:
+    """None (in memory) or an RDBStorage with heartbeats. Workers that start together on a
+    new SQLite file race to create its tables; the loser retries once they exist."""
+    import optuna
+    import sqlalchemy.exc
+
+    if url is None:
+        return None
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}  # workers wait for the lock
+    for attempt in range(10):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, heartbeat_interval=HEARTBEAT_S, grace_period=2 * HEARTBEAT_S, **kwargs
+                )
+        except sqlalchemy.exc.DBAPIError as exc:
+            if any(m in str(exc) for m in _CREATE_RACE) and attempt < 9:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            error: Exception = exc
+            break
+        except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL
+            error = exc
+            break
+    raise ConfigError(
+        f"cannot open storage {url!r}: {str(error).splitlines()[0]}; use e.g. sqlite:///study.db"
+    ) from None
+
+
+def _check_same_study(study: Any, setup: dict[str, Any], name: str) -> None:
+    stored = study.user_attrs.get("polyframe")
+    if stored is None:
+        study.set_user_attr("polyframe", setup)
+    elif stored != json.loads(json.dumps(setup)):
+        diff = sorted(k for k in setup if stored.get(k) != json.loads(json.dumps(setup[k])))
+        raise ConfigError(
+            f"study {name!r} in this storage was run with a different {', '.join(diff)}; "
+            "resume it with the same settings or start a new --study-name"
+        )
+
+
+def run_study(
+    spec: Any,
+    space: Any,
+    data: Any = "digits",
+    *,
+    backend: str | None = None,
+    trials: int = 20,
+    epochs: int = 10,
+    seed: int = 0,
+    sampler: str = "tpe",
+    pruner: Any = "median",
+    storage: str | None = None,
+    study_name: str | None = None,
+    optimizer: str = "adam",
+    lr: float = 2e-3,
+    batch_size: int = 32,
+    monitor: str = "val_accuracy",
+    validation_data: tuple[Any, Any] | None = None,
+    val_fraction: float = 0.2,
+    data_dir: str | None = None,
+    download: bool = False,
+    verbose: int = 0,
+) -> TuneResult:
+    """The body of :func:`polyframe.tune` (see there)."""
+    require_optuna()
+    if monitor not in MONITORS:
+        raise ConfigError(f"unknown monitor {monitor!r}; use one of {', '.join(MONITORS)}")
+    for what, value in (("trials", trials), ("epochs", epochs)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"tune: {what} must be a positive int, got {value!r}")
+    space = resolve_space(space)
+    x, y = resolve_train_data(data, data_dir, download)
+    base_spec = resolve_spec(spec, x, y)
+    if validation_data is None:
+        (x, y), (xv, yv) = validation_split(x, y, val_fraction)
+    else:
+        xv, yv = np.asarray(validation_data[0]), np.asarray(validation_data[1])
+    space, fixed_backend = _with_backend(space, backend)
+    base = RunConfig(fixed_backend, optimizer, {"lr": lr}, batch_size)
+    check_space(space, base_spec, base)
+    samp = make_sampler(sampler, seed, space.grid)
+    prune = make_pruner(pruner, epochs)
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial is printed below
+    name = study_name or f"polyframe-{base_spec.name}"
+    study = optuna.create_study(
+        study_name=name,
+        storage=_storage(storage),
+        sampler=samp,
+        pruner=prune,
+        direction=MONITORS[monitor],
+        load_if_exists=True,
+    )
+    setup = {
+        "spec": base_spec.to_dict(),
+        "space": space.to_dict(),
+        "epochs": epochs,
+        "seed": seed,
+        "monitor": monitor,
+        "run": {"backend": fixed_backend, "optimizer": optimizer, "lr": lr, "batch": batch_size},
+    }
+    _check_same_study(study, setup, name)
+
+    def objective(trial: Any) -> float:
+        values = space.suggest(trial)
+        try:
+            trial_spec, run = apply_values(base_spec, space, values, base)
+        except (SpecError, ConfigError) as exc:  # a combination no bound revealed (shapes)
+            trial.set_user_attr("error", str(exc))
+            return float("nan")
+        import polyframe as pf
+
+        model = pf.build(trial_spec, backend=run.backend, seed=seed)
+        trainer = pf.Trainer(model, optimizer=run.make_optimizer(), metrics=["accuracy"])
+        report = ReportToTrial(trial, monitor)
+        start = time.perf_counter()
+        history = trainer.fit(
+            x,
+            y,
+            batch_size=run.batch_size,
+            epochs=epochs,
+            validation_data=(xv, yv),
+            seed=seed,
+            callbacks=[report],
+        )
+        trial.set_user_attr("backend", model.backend)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr("epochs", len(history.epoch))
+        trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
+        trial.set_user_attr(monitor, history.history[monitor])
+        if report.pruned_at is not None:
+            raise optuna.TrialPruned(f"pruned after epoch {report.pruned_at + 1}")
+        return float(history.history[monitor][-1])
+
+    done = len(study.get_trials(deepcopy=False, states=finished_states()))
+    if done < trials:
+        study.optimize(
+            objective,
+            n_trials=trials - done,
+            callbacks=[
+                optuna.study.MaxTrialsCallback(trials, states=finished_states()),
+                *([_print_trial(monitor, epochs)] if verbose else []),
+            ],
+        )
+    return TuneResult.from_study(study, base_spec, space, base, epochs, seed, monitor)
+
+
+def _print_trial(monitor: str, epochs: int) -> Any:
+    def show(study: Any, trial: Any) -> None:
+        value = "" if trial.value is None else f"{monitor} {trial.value:.4f}  "
+        ran = trial.user_attrs.get("epochs", 0)
+        params = ", ".join(f"{k}={_fmt(v)}" for k, v in trial.params.items())
+        print(
+            f"trial {trial.number:>3} {trial.state.name.lower():<8} {value}"
+            f"epochs {ran}/{epochs}  {params}"
+        )
+
+    return show
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
