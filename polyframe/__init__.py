@@ -35,3 +35,13 @@ from polyframe.trainer import Trainer as Trainer
 from polyframe.tune import tune as tune
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """``pf.bench`` is imported on first use: the harness needs modules (subprocess,
+    statistics, ...) that ``import polyframe`` should not pay for."""
+    if name == "bench":
+        import importlib
+
+        return importlib.import_module("polyframe.bench")
+    raise AttributeError(f"module 'polyframe' has no attribute {name!r}")

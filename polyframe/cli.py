@@ -1,4 +1,4 @@
-"""The ``polyframe`` command: ``info``, ``train``, ``plot`` and ``tune``.
+"""The ``polyframe`` command: ``info``, ``train``, ``plot``, ``tune`` and ``bench``.
 
 User errors print one line and exit with status 2; ``--debug`` shows the traceback.
 """
@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("-o", "--output", help="PNG path (default: HISTORY with .png)")
     pl.add_argument("--debug", action="store_true", help="show tracebacks")
     _add_tune_parser(sub)
+    _add_bench_parser(sub)
     return p
 
 
@@ -121,6 +122,52 @@ def _add_tune_parser(sub: Any) -> None:
     u.add_argument("--plot", help="write PNG plots (history, importances) into this directory")
     u.add_argument("--quiet", action="store_true", help="no line per trial")
     u.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _add_bench_parser(sub: Any) -> None:
+    b = sub.add_parser(
+        "bench", help="benchmark polyframe against native loops and Keras 3 (docs/benchmarks.md)"
+    )
+    b.add_argument("--suite", default="all", help="mlp, cnn, ... comma-separated, or all")
+    b.add_argument("--backend", default="all", help="torch, tensorflow, jax, or all")
+    b.add_argument(
+        "--against", default="native,tuned,keras", help="any of native, tuned, keras ('' none)"
+    )
+    b.add_argument("--rounds", type=int, default=8, help="timed windows per implementation")
+    b.add_argument("--warmup-steps", type=int, default=20)
+    b.add_argument("--threads", type=int, help="threads per framework (default: cores)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--no-extras", action="store_true", help="skip import and digits timings")
+    b.add_argument("--json", dest="json_path", help="write the result (JSON) here")
+    b.add_argument("--plot", dest="plot_path", help="write a PNG chart here")
+    b.add_argument("--markdown", dest="markdown_path", help="write the markdown report here")
+    b.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark; print the headline table; write the requested files."""
+    from polyframe import bench
+
+    result = bench.run(
+        suite=args.suite,
+        backend=args.backend,
+        against=args.against,
+        rounds=args.rounds,
+        warmup_steps=args.warmup_steps,
+        threads=args.threads,
+        seed=args.seed,
+        extras=not args.no_extras,
+        log=lambda msg: print(msg, file=sys.stderr),
+    )
+    bench.validate(result)
+    print(bench.report.headline(result))
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(result, indent=2) + "\n")
+    if args.markdown_path:
+        Path(args.markdown_path).write_text(bench.markdown(result))
+    if args.plot_path:
+        bench.plot(result, args.plot_path)
+    return 0
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -310,9 +357,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     debug = args.debug or "--debug" in argv
     try:
-        return {"info": cmd_info, "train": cmd_train, "plot": cmd_plot, "tune": cmd_tune}[
-            args.command
-        ](args)
+        return {
+            "info": cmd_info,
+            "train": cmd_train,
+            "plot": cmd_plot,
+            "tune": cmd_tune,
+            "bench": cmd_bench,
+        }[args.command](args)
     except PolyframeError as exc:
         if debug:
             raise

@@ -25,3 +25,8 @@ class BackendError(PolyframeError, RuntimeError):
 
 class ConfigError(PolyframeError, ValueError):
     """An optimizer, loss, metric or trainer option is unknown or out of range."""
+
+
+class BenchError(PolyframeError, RuntimeError):
+    """A benchmark run cannot go on: an implementation failed, or it disagrees with the
+    reference on the first step's loss."""

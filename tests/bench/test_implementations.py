@@ -1,0 +1,64 @@
+"""Every suite's implementations, in this process: the first step's loss matches the numpy
+reference (what the benchmark asserts before timing), and a window trains (the loss moves).
+
+Keras 3 ``model.fit`` on the torch and JAX Keras backends needs its own process: see
+test_runner.py."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from polyframe.bench.polyframe_impl import PolyframeImpl
+from polyframe.bench.runner import LOSS_TOLERANCE, reference_loss
+from polyframe.bench.suites import SUITES
+from polyframe.init import init_params
+
+REFERENCE = Path(__file__).resolve().parents[2] / "benchmarks"
+STEPS = 3
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _reference_on_path():
+    sys.path.insert(0, str(REFERENCE))
+    yield
+    sys.path.remove(str(REFERENCE))
+
+
+def _make(impl: str, suite_name: str, backend: str):
+    suite = SUITES[suite_name]
+    x, y = suite.data(STEPS)
+    if impl == "polyframe":
+        return PolyframeImpl(suite, backend, x, y), suite
+    params = init_params(suite.spec(), 0)
+    if impl == "keras":
+        module = importlib.import_module("reference.keras3_fit")
+        return module.make(suite.name, params, x, y, suite.batch_size, suite.lr), suite
+    module = importlib.import_module(f"reference.{backend}_loops")
+    return module.make(suite.name, impl, params, x, y, suite.batch_size, suite.lr), suite
+
+
+@pytest.mark.parametrize("suite_name", sorted(SUITES))
+@pytest.mark.parametrize("impl", ["polyframe", "docs", "tuned"])
+def test_first_step_matches_reference_then_trains(impl: str, suite_name: str, backend: str):
+    loop, suite = _make(impl, suite_name, backend)
+    first = loop.first_step()
+    assert abs(first - reference_loss(suite, 0)) <= LOSS_TOLERANCE
+    loop.run_window()
+    again = loop.first_step()  # batch 0 after 1 + STEPS updates: the model has learned
+    assert np.isfinite(again) and again < first
+    assert loop.version() and loop.device()
+
+
+@pytest.mark.parametrize("suite_name", sorted(SUITES))
+def test_keras3_fit_on_tensorflow(suite_name: str):
+    loop, suite = _make("keras", suite_name, "tensorflow")
+    first = loop.first_step()
+    assert abs(first - reference_loss(suite, 0)) <= LOSS_TOLERANCE
+    loop.run_window()
+    assert loop.first_step() < first
+    assert loop.version().startswith("keras 3")

@@ -1,0 +1,34 @@
+"""The runner end to end, with real worker processes: every suite on every backend, against
+the tuned native loop and Keras 3 (one process per Keras backend); the JSON validates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import polyframe as pf
+from polyframe.bench.suites import SUITES
+
+
+@pytest.mark.slow
+def test_run_every_suite_validates(backend: str, tmp_path: Path):
+    result = pf.bench.run(suite="all", backend=backend, against="tuned,keras", rounds=2,
+                          warmup_steps=0, steps=2, extras=False, log=lambda msg: None)
+    pf.bench.validate(json.loads(json.dumps(result)))  # what --json writes
+    assert [g["suite"] for g in result["groups"]] == sorted(SUITES, key=list(SUITES).index)
+    for group in result["groups"]:
+        assert group["backend"] == backend
+        assert list(group["implementations"]) == ["polyframe", "tuned", "keras"]
+        for impl in group["implementations"].values():
+            assert impl["loss_diff"] <= 1e-5
+            assert len(impl["windows_s"]) == 2 and min(impl["windows_s"]) > 0
+            assert impl["peak_rss_mb"] > 50
+        assert set(group["ratios"]) == {"polyframe/tuned", "polyframe/keras"}
+        assert group["ratios"]["polyframe/tuned"]["median"] > 0
+    assert result["machine"]["matmul_peak_gflops"] > 1
+    text = pf.bench.markdown(result)
+    assert f"| {backend} |" in text and "polyframe/tuned" in text
+    png = pf.bench.plot(result, tmp_path / "chart.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
