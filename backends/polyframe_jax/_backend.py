@@ -22,6 +22,7 @@ class JaxBackend(AbstractBackend):
 
     def __init__(self) -> None:
         self._seed = 0
+        self._cpu: bool | None = None
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -119,7 +120,10 @@ class JaxBackend(AbstractBackend):
         return np.asarray(t)
 
     def from_numpy(self, a: np.ndarray) -> Any:
-        """numpy -> device array; 64-bit arrays become 32-bit unless ``jax_enable_x64``."""
+        """numpy -> an array the compiled steps take; 64-bit arrays become 32-bit unless
+        ``jax_enable_x64``. On the CPU platform the (host) numpy array itself: a jitted call
+        moves it in its C++ dispatch, which measured ~3x cheaper per batch than
+        ``jax.device_put``'s Python path (10-15% of an MLP step); elsewhere ``device_put``."""
         import jax
 
         a = np.asarray(a)
@@ -128,7 +132,9 @@ class JaxBackend(AbstractBackend):
                 a = a.astype(np.int32)
             elif a.dtype.kind == "f":
                 a = a.astype(np.float32)
-        return jax.device_put(a)
+        if self._cpu is None:
+            self._cpu = jax.default_backend() == "cpu"
+        return a if self._cpu else jax.device_put(a)
 
     def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: Any,
                    metrics: Any, compile: bool | None = None, **controls: Any) -> Any:

@@ -37,6 +37,20 @@ def headline(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def cpu_table(result: dict[str, Any]) -> str:
+    """Median per-window ratios of process CPU time (every thread): what each implementation
+    costs in work, nearly untouched by other processes competing for the cores."""
+    lines = ["| suite | backend | CPU polyframe/tuned | CPU polyframe/docs | CPU polyframe/keras |",
+             "|---|---|---:|---:|---:|"]
+    for g in result["groups"]:
+        cells = [g["suite"], g["backend"]]
+        for o in _OTHERS:
+            r = g.get("cpu_ratios", {}).get(f"polyframe/{o}")
+            cells.append(f"{r['median']:.3f}" if r else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _details(result: dict[str, Any]) -> list[str]:
     lines = [
         "| suite | backend | implementation | step ms (min–max) | steps/s | samples/s "
@@ -71,6 +85,11 @@ def markdown(result: dict[str, Any]) -> str:
         "faster; ✗: target missed, <= 1.05 vs native, <= 1.0 vs Keras 3).",
         "",
         headline(result),
+        "",
+        "CPU-time ratios (process CPU seconds per window, all threads: the work done, nearly "
+        "untouched by other processes competing for the cores):",
+        "",
+        cpu_table(result),
         "",
         "## Details",
         "",

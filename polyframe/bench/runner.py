@@ -106,6 +106,7 @@ def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_
     workers: dict[str, WorkerProcess] = {}
     setups: dict[str, dict[str, Any]] = {}
     windows: dict[str, list[float]] = {name: [] for name in impls}
+    cpu: dict[str, list[float]] = {name: [] for name in impls}
     try:
         for name in impls:
             log(f"  {suite.name}/{backend}: starting {name}")
@@ -125,7 +126,9 @@ def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_
         for r in range(rounds):
             order = impls[r % len(impls):] + impls[: r % len(impls)]
             for name in order:
-                windows[name].append(workers[name].ask("window")["s"])
+                answer = workers[name].ask("window")
+                windows[name].append(answer["s"])
+                cpu[name].append(answer["cpu_s"])
                 time.sleep(0.05)  # let the last worker's spinning threads go idle
         finals = {name: w.ask("finish") for name, w in workers.items()}
     finally:
@@ -143,9 +146,12 @@ def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_
             "loss_diff": abs(s["first_loss"] - ref_loss),
             "peak_rss_mb": finals[name]["peak_rss_mb"],
             "windows_s": windows[name],
+            "windows_cpu_s": cpu[name],
             **step_stats(windows[name], steps, suite.batch_size, flops, peak_gflops),
+            "cpu_step_ms": step_stats(cpu[name], steps, 1, 0, 0)["step_ms"],
         }
     ratios = {f"polyframe/{o}": ratio(windows["polyframe"], windows[o]) for o in impls[1:]}
+    cpu_ratios = {f"polyframe/{o}": ratio(cpu["polyframe"], cpu[o]) for o in impls[1:]}
     return {
         "suite": suite.name,
         "backend": backend,
@@ -155,6 +161,7 @@ def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_
         "reference_loss": ref_loss,
         "implementations": results,
         "ratios": ratios,
+        "cpu_ratios": cpu_ratios,
         "targets": {
             f"polyframe/{o}": {"max": TARGETS[o], "met": ratios[f"polyframe/{o}"]["median"]
                                <= TARGETS[o]}

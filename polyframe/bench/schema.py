@@ -17,21 +17,22 @@ _RATIO = {"type": "object", "required": ["median", "of_medians", "best"],
 _IMPL = {
     "type": "object",
     "required": ["version", "device", "build_s", "first_step_s", "first_loss", "loss_diff",
-                 "peak_rss_mb", "windows_s", "step_ms", "steps_per_s", "samples_per_s",
-                 "gflops", "peak_fraction"],
+                 "peak_rss_mb", "windows_s", "windows_cpu_s", "step_ms", "cpu_step_ms",
+                 "steps_per_s", "samples_per_s", "gflops", "peak_fraction"],
     "properties": {
         "version": _STR, "device": _STR, "build_s": _NUM, "first_step_s": _NUM,
         "first_loss": {"type": "number"}, "loss_diff": {"type": "number", "minimum": 0,
                                                         "maximum": 1e-5},
         "peak_rss_mb": _NUM, "windows_s": {"type": "array", "items": _NUM},
-        "step_ms": _STATS, "steps_per_s": _NUM, "samples_per_s": _NUM, "gflops": _NUM,
+        "windows_cpu_s": {"type": "array", "items": _NUM}, "step_ms": _STATS,
+        "cpu_step_ms": _STATS, "steps_per_s": _NUM, "samples_per_s": _NUM, "gflops": _NUM,
         "peak_fraction": _NUM,
     },
 }
 _GROUP = {
     "type": "object",
     "required": ["suite", "backend", "batch_size", "steps_per_window", "flops_per_step",
-                 "reference_loss", "implementations", "ratios", "targets"],
+                 "reference_loss", "implementations", "ratios", "cpu_ratios", "targets"],
     "properties": {
         "suite": _STR, "backend": _STR, "batch_size": {"type": "integer", "minimum": 1},
         "steps_per_window": {"type": "integer", "minimum": 1},
@@ -39,6 +40,7 @@ _GROUP = {
         "implementations": {"type": "object", "required": ["polyframe"],
                             "additionalProperties": _IMPL},
         "ratios": {"type": "object", "additionalProperties": _RATIO},
+        "cpu_ratios": {"type": "object", "additionalProperties": _RATIO},
         "targets": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["max", "met"],
             "properties": {"max": _NUM, "met": {"type": "boolean"}}}},

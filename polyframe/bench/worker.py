@@ -50,10 +50,11 @@ def load_impl(args: argparse.Namespace) -> Any:
     return module.make(suite.name, args.impl, params, x, y, suite.batch_size, suite.lr)
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall seconds, CPU seconds of this process (every thread), and ``fn()``."""
+    cpu, start = time.process_time(), time.perf_counter()
     out = fn()
-    return time.perf_counter() - start, out
+    return time.perf_counter() - start, time.process_time() - cpu, out
 
 
 def serve(args: argparse.Namespace, proto: Any) -> None:
@@ -72,12 +73,12 @@ def serve(args: argparse.Namespace, proto: Any) -> None:
                 impl = load_impl(args)
                 apply_in_process(_framework(args.impl, args.backend), args.threads)
                 build_s = time.perf_counter() - t0
-                first_s, loss = _timed(impl.first_step)
+                first_s, _, loss = _timed(impl.first_step)
                 say(ok=True, build_s=build_s, first_step_s=first_s, first_loss=loss,
                     version=impl.version(), device=impl.device())
             elif cmd == "window":
-                seconds, _ = _timed(impl.run_window)
-                say(ok=True, s=seconds)
+                seconds, cpu, _ = _timed(impl.run_window)
+                say(ok=True, s=seconds, cpu_s=cpu)
             elif cmd == "finish":
                 rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                 say(ok=True, peak_rss_mb=rss_kib / 1024)
