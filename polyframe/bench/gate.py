@@ -1,52 +1,59 @@
-"""One epoch per window of a single long ``fit`` call.
+"""Windows that are the epochs of one long ``fit``, run in the worker's main thread.
 
 Users call ``fit`` once for many epochs, so a benchmark must not pay ``fit``'s start and end
-(state copies, data adapters, callbacks set-up) every window. :class:`EpochGate` runs the
-long ``fit`` in a daemon thread whose epoch hooks wait for the runner: each
-:meth:`EpochGate.run_window` lets exactly one epoch run and returns when it has ended.
+(state copies, data adapters, callback set-up) every window. An implementation with a
+``run_windows(begin, end)`` method runs one long ``fit`` whose epoch callbacks call ``begin()``
+and ``end()``; :class:`EpochWindows` times each epoch and, at its end, answers the runner and
+waits for the next command: ``window`` lets the next epoch run, anything else ends the ``fit``
+by raising :class:`Finished`. Training stays in the main thread, as in a user's script (torch's
+OpenMP pool behaves differently in other threads).
 """
 
 from __future__ import annotations
 
-import threading
+import time
 from typing import Any, Callable
 
-Hook = Callable[[], None]
+
+class Finished(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised from an epoch callback to end the long ``fit``; ``cmd`` is the command that
+    ended it."""
+
+    def __init__(self, cmd: str) -> None:
+        super().__init__(cmd)
+        self.cmd = cmd
 
 
-class EpochGate:
-    """``train(begin, end)`` must run a long ``fit`` calling ``begin()`` at the start of every
-    epoch and ``end()`` at its end (from the framework's own callbacks)."""
+class EpochWindows:
+    """Epoch hooks that turn a long ``fit`` into timed windows.
 
-    def __init__(self, train: Callable[[Hook, Hook], Any]) -> None:
-        self._train = train
-        self._go = threading.Semaphore(0)
-        self._done = threading.Semaphore(0)
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+    ``reply(**answer)`` sends one answer to the runner; ``next_command()`` blocks for the next.
+    """
+
+    def __init__(self, reply: Callable[..., None], next_command: Callable[[], str]) -> None:
+        self._reply, self._next = reply, next_command
+        self._wall = self._cpu = 0.0
 
     def begin(self) -> None:
-        """Epoch start: wait until the runner asks for a window."""
-        self._go.acquire()
+        """Epoch start: the window's clock starts."""
+        self._cpu, self._wall = time.process_time(), time.perf_counter()
 
     def end(self) -> None:
-        """Epoch end (after the epoch's host sync): hand the window back."""
-        self._done.release()
+        """Epoch end (after its host sync): report the window, wait for the next command."""
+        wall, cpu = time.perf_counter() - self._wall, time.process_time() - self._cpu
+        self._reply(ok=True, s=wall, cpu_s=cpu)
+        cmd = self._next()
+        if cmd != "window":
+            raise Finished(cmd)
 
-    def run_window(self) -> None:
-        """Let one epoch run; return when it has ended (re-raising what the fit raised)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="bench-fit", daemon=True)
-            self._thread.start()
-        self._go.release()
-        self._done.acquire()
-        if self._error is not None:
-            raise self._error
 
-    def _run(self) -> None:
-        try:
-            self._train(self.begin, self.end)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in run_window
-            self._error = exc
-        self._error = self._error or RuntimeError("the benchmark's fit ended early")
-        self._done.release()
+def run_epoch_windows(impl: Any, reply: Callable[..., None],
+                      next_command: Callable[[], str]) -> str:
+    """Run ``impl.run_windows`` until the runner sends something other than ``window``;
+    return that command."""
+    gate = EpochWindows(reply, next_command)
+    try:
+        impl.run_windows(gate.begin, gate.end)
+    except Finished as done:
+        return done.cmd
+    raise RuntimeError("the benchmark's long fit ended before the runner finished")

@@ -1,6 +1,7 @@
 """The polyframe implementation: the suite's spec, built and trained through ``Trainer.fit``.
 
-A window is one epoch of a single long ``fit`` call (see :mod:`polyframe.bench.gate`) over a
+In the worker, a window is one epoch of a single long ``fit`` call (:meth:`run_windows`, see
+:mod:`polyframe.bench.gate`; :meth:`run_window` is one short ``fit``, for tests) over a
 :class:`~polyframe.data.Loader` of the suite's batches (unshuffled, so every implementation sees
 the same order); it ends with the epoch's host sync. Metrics are off, as in the native loops:
 loss only.
@@ -12,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from polyframe.bench.gate import EpochGate
 from polyframe.bench.impl import AbstractImpl
 
 #: Epochs of the long ``fit``: more than any run asks for.
@@ -32,9 +32,9 @@ class PolyframeImpl(AbstractImpl):
         )
         self.first = pf.data.Loader(x[:b], y[:b], batch_size=b, shuffle=False)
         self.loader = pf.data.Loader(x, y, batch_size=b, shuffle=False)
-        self._gate = EpochGate(self._fit)
 
-    def _fit(self, begin, end) -> None:  # noqa: ANN001 - EpochGate's hooks
+    def run_windows(self, begin: Any, end: Any) -> None:
+        """One long ``fit``; ``begin()``/``end()`` run at each epoch's start and end."""
         import polyframe as pf
 
         class Gate(pf.callbacks.Callback):
@@ -50,7 +50,7 @@ class PolyframeImpl(AbstractImpl):
         return float(self.trainer.fit(self.first, epochs=1).history["loss"][0])
 
     def run_window(self) -> None:
-        self._gate.run_window()
+        self.trainer.fit(self.loader, epochs=1)
 
     def version(self) -> str:
         return self.model.backend_impl.version()

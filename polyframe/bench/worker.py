@@ -59,14 +59,21 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 
 def serve(args: argparse.Namespace, proto: Any) -> None:
     """Answer the runner's commands until ``finish`` (or end of input)."""
+    from polyframe.bench.gate import run_epoch_windows
+
     impl = None
+    lines = iter(sys.stdin)
 
     def say(**msg: Any) -> None:
         proto.write(json.dumps(msg) + "\n")
         proto.flush()
 
-    for line in sys.stdin:
-        cmd = json.loads(line)["cmd"]
+    def next_command() -> str:
+        line = next(lines, None)
+        return "finish" if line is None else json.loads(line)["cmd"]
+
+    cmd = next_command()
+    while True:
         try:
             if cmd == "setup":
                 t0 = time.perf_counter()
@@ -76,6 +83,9 @@ def serve(args: argparse.Namespace, proto: Any) -> None:
                 first_s, _, loss = _timed(impl.first_step)
                 say(ok=True, build_s=build_s, first_step_s=first_s, first_loss=loss,
                     version=impl.version(), device=impl.device())
+            elif cmd == "window" and hasattr(impl, "run_windows"):
+                cmd = run_epoch_windows(impl, say, next_command)  # answers every window
+                continue
             elif cmd == "window":
                 seconds, cpu, _ = _timed(impl.run_window)
                 say(ok=True, s=seconds, cpu_s=cpu)
@@ -89,6 +99,7 @@ def serve(args: argparse.Namespace, proto: Any) -> None:
             traceback.print_exc()
             say(ok=False, error=f"{type(exc).__name__}: {exc}")
             return
+        cmd = next_command()
 
 
 def main(argv: list[str] | None = None) -> None:
