@@ -22,7 +22,12 @@ def _loss(model: nnx.Module, x: jax.Array, y: jax.Array) -> jax.Array:
 
 
 def make(
-    suite: str, variant: str, params: dict, x: np.ndarray, y: np.ndarray, batch_size: int,
+    suite: str,
+    variant: str,
+    params: dict,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
     lr: float,
 ) -> StepLoop:
     """The ``variant`` ('docs' or 'tuned') loop of ``suite``."""

@@ -48,16 +48,24 @@ class KerasFit:
                 float(logs["loss"])  # the window's host sync (the epoch's mean loss)
                 end()
 
-        self.model.fit(self.x, self.y, batch_size=self.batch_size, epochs=10**9, shuffle=False,
-                       verbose=0, callbacks=[Gate()])
+        self.model.fit(
+            self.x,
+            self.y,
+            batch_size=self.batch_size,
+            epochs=10**9,
+            shuffle=False,
+            verbose=0,
+            callbacks=[Gate()],
+        )
 
     def first_step(self) -> float:
         b = self.batch_size
         return float(self.model.train_on_batch(self.x[:b], self.y[:b]))
 
     def run_window(self) -> None:
-        self.model.fit(self.x, self.y, batch_size=self.batch_size, epochs=1, shuffle=False,
-                       verbose=0)
+        self.model.fit(
+            self.x, self.y, batch_size=self.batch_size, epochs=1, shuffle=False, verbose=0
+        )
 
     def version(self) -> str:
         return f"keras {keras.__version__} on {_framework_version()}"

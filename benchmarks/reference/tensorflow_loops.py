@@ -20,7 +20,12 @@ from reference.step_loop import StepLoop, split  # noqa: E402
 
 
 def make(
-    suite: str, variant: str, params: dict, x: np.ndarray, y: np.ndarray, batch_size: int,
+    suite: str,
+    variant: str,
+    params: dict,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
     lr: float,
 ) -> StepLoop:
     """The ``variant`` ('docs' or 'tuned') loop of ``suite``."""
@@ -44,5 +49,6 @@ def make(
 
     version = f"tensorflow {tf.__version__}, keras {keras.__version__}"
     device = tf.config.list_logical_devices("GPU" if gpu else "CPU")[0].name
-    return StepLoop(step, lambda loss: float(loss.numpy()), split(x, y, batch_size), version,
-                    device)
+    return StepLoop(
+        step, lambda loss: float(loss.numpy()), split(x, y, batch_size), version, device
+    )

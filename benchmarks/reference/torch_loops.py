@@ -13,7 +13,12 @@ from reference.torch_models import MODELS
 
 
 def make(
-    suite: str, variant: str, params: dict, x: np.ndarray, y: np.ndarray, batch_size: int,
+    suite: str,
+    variant: str,
+    params: dict,
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
     lr: float,
 ) -> StepLoop:
     """The ``variant`` ('docs' or 'tuned') loop of ``suite`` on x (N, ...) channels-last."""
@@ -46,5 +51,6 @@ def make(
         opt.zero_grad()
         return loss
 
-    return StepLoop(step, lambda loss: loss.item(), batches, f"torch {torch.__version__}",
-                    str(device))
+    return StepLoop(
+        step, lambda loss: loss.item(), batches, f"torch {torch.__version__}", str(device)
+    )

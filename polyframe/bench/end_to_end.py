@@ -37,19 +37,33 @@ def import_time(repeats: int = 5) -> dict[str, Any]:
     loaded (should be none)."""
     times, loaded = [], set()
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], capture_output=True,
-                             text=True, env=_env(), check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", _IMPORT_PROBE],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            check=True,
+        ).stdout.split()
         times.append(float(out[0]) * 1000)
         loaded.update(filter(None, (out[1] if len(out) > 1 else "").split(",")))
-    return {"median_ms": statistics.median(times), "min_ms": min(times),
-            "frameworks_loaded": sorted(loaded), "target_ms": 150.0}
+    return {
+        "median_ms": statistics.median(times),
+        "min_ms": min(times),
+        "frameworks_loaded": sorted(loaded),
+        "target_ms": 150.0,
+    }
 
 
 def train_to_accuracy(backend: str, timeout_s: float = 600.0) -> dict[str, Any]:
     """Run the training worker for ``backend``; add the process's whole wall time."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "polyframe.bench.end_to_end", backend],
-                          capture_output=True, text=True, env=_env(), timeout=timeout_s)
+    proc = subprocess.run(
+        [sys.executable, "-m", "polyframe.bench.end_to_end", backend],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=timeout_s,
+    )
     wall = time.perf_counter() - start
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -73,13 +87,26 @@ def _train(backend: str) -> dict[str, Any]:
     opt = pf.optim.get_optimizer(DEFAULTS["optimizer"], lr=DEFAULTS["lr"])
     trainer = pf.Trainer(model, optimizer=opt, loss="cross_entropy", metrics=["accuracy"])
     start = time.perf_counter()
-    history = trainer.fit(x, y, batch_size=DEFAULTS["batch_size"], epochs=DEFAULTS["epochs"],
-                          validation_data=(xt, yt), seed=DEFAULTS["seed"], callbacks=[StopAt()])
+    history = trainer.fit(
+        x,
+        y,
+        batch_size=DEFAULTS["batch_size"],
+        epochs=DEFAULTS["epochs"],
+        validation_data=(xt, yt),
+        seed=DEFAULTS["seed"],
+        callbacks=[StopAt()],
+    )
     seconds = time.perf_counter() - start
     acc = history.history["val_accuracy"][-1]
-    return {"backend": backend, "reached": acc >= TARGET_ACCURACY, "seconds": seconds,
-            "epochs": len(history.epoch), "test_accuracy": acc,
-            "first_step_s": trainer.timing["first_step_s"], "target": TARGET_ACCURACY}
+    return {
+        "backend": backend,
+        "reached": acc >= TARGET_ACCURACY,
+        "seconds": seconds,
+        "epochs": len(history.epoch),
+        "test_accuracy": acc,
+        "first_step_s": trainer.timing["first_step_s"],
+        "target": TARGET_ACCURACY,
+    }
 
 
 if __name__ == "__main__":

@@ -47,8 +47,9 @@ class EpochWindows:
             raise Finished(cmd)
 
 
-def run_epoch_windows(impl: Any, reply: Callable[..., None],
-                      next_command: Callable[[], str]) -> str:
+def run_epoch_windows(
+    impl: Any, reply: Callable[..., None], next_command: Callable[[], str]
+) -> str:
     """Run ``impl.run_windows`` until the runner sends something other than ``window``;
     return that command."""
     gate = EpochWindows(reply, next_command)

@@ -33,9 +33,19 @@ def plot(result: dict[str, Any], path: str | Path) -> Path:
                 lo.append(rate - 1000 / r["step_ms"]["max"])
                 hi.append(1000 / r["step_ms"]["min"] - rate)
             if xs:
-                ax.bar(xs, ys, width, yerr=[lo, hi], capsize=2, color=_COLORS[impl],
-                       label={"docs": "native docs", "tuned": "native tuned",
-                              "keras": "Keras 3 fit"}.get(impl, impl))
+                ax.bar(
+                    xs,
+                    ys,
+                    width,
+                    yerr=[lo, hi],
+                    capsize=2,
+                    color=_COLORS[impl],
+                    label={
+                        "docs": "native docs",
+                        "tuned": "native tuned",
+                        "keras": "Keras 3 fit",
+                    }.get(impl, impl),
+                )
         ax.set_xticks(range(len(groups)), [g["backend"] for g in groups])
         ax.set_title(f"{suite} (batch {groups[0]['batch_size']})")
         ax.set_ylabel("training steps / s (higher is better)")

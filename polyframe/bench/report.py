@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 _OTHERS = ("tuned", "docs", "keras")
-_LABEL = {"polyframe": "polyframe", "tuned": "native tuned", "docs": "native docs",
-          "keras": "Keras 3 fit"}
+_LABEL = {
+    "polyframe": "polyframe",
+    "tuned": "native tuned",
+    "docs": "native docs",
+    "keras": "Keras 3 fit",
+}
 
 
 def _ms(group: dict[str, Any], impl: str) -> str:
@@ -31,8 +35,12 @@ def headline(result: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for g in result["groups"]:
-        cells = [g["suite"], g["backend"], *(_ms(g, i) for i in ("polyframe", *_OTHERS)),
-                 *(_ratio(g, o) for o in _OTHERS)]
+        cells = [
+            g["suite"],
+            g["backend"],
+            *(_ms(g, i) for i in ("polyframe", *_OTHERS)),
+            *(_ratio(g, o) for o in _OTHERS),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -40,8 +48,10 @@ def headline(result: dict[str, Any]) -> str:
 def cpu_table(result: dict[str, Any]) -> str:
     """Median per-window ratios of process CPU time (every thread): what each implementation
     costs in work, nearly untouched by other processes competing for the cores."""
-    lines = ["| suite | backend | CPU polyframe/tuned | CPU polyframe/docs | CPU polyframe/keras |",
-             "|---|---|---:|---:|---:|"]
+    lines = [
+        "| suite | backend | CPU polyframe/tuned | CPU polyframe/docs | CPU polyframe/keras |",
+        "|---|---|---:|---:|---:|",
+    ]
     for g in result["groups"]:
         cells = [g["suite"], g["backend"]]
         for o in _OTHERS:
@@ -98,17 +108,26 @@ def markdown(result: dict[str, Any]) -> str:
     if "import" in result:
         imp = result["import"]
         loaded = ", ".join(imp["frameworks_loaded"]) or "none"
-        out += ["", f"`import polyframe`: {imp['median_ms']:.0f} ms median (min "
-                f"{imp['min_ms']:.0f} ms; target 150 ms); frameworks loaded: {loaded}."]
+        out += [
+            "",
+            f"`import polyframe`: {imp['median_ms']:.0f} ms median (min "
+            f"{imp['min_ms']:.0f} ms; target 150 ms); frameworks loaded: {loaded}.",
+        ]
     if result.get("train"):
-        out += ["", "## `polyframe train` on digits: time to 97% test accuracy", "",
-                "| backend | reached | fit s | epochs | test accuracy | whole process s |",
-                "|---|---|---:|---:|---:|---:|"]
+        out += [
+            "",
+            "## `polyframe train` on digits: time to 97% test accuracy",
+            "",
+            "| backend | reached | fit s | epochs | test accuracy | whole process s |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
         for t in result["train"]:
             if "seconds" not in t:
                 out.append(f"| {t['backend']} | no ({t.get('error', '')[:60]}) | | | | |")
                 continue
-            out.append(f"| {t['backend']} | {'yes' if t['reached'] else 'no'} "
-                       f"| {t['seconds']:.2f} | {t['epochs']} | {t['test_accuracy']:.4f} "
-                       f"| {t['process_s']:.1f} |")
+            out.append(
+                f"| {t['backend']} | {'yes' if t['reached'] else 'no'} "
+                f"| {t['seconds']:.2f} | {t['epochs']} | {t['test_accuracy']:.4f} "
+                f"| {t['process_s']:.1f} |"
+            )
     return "\n".join(out) + "\n"

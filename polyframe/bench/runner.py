@@ -95,9 +95,19 @@ def _available(impl: str, backend: str) -> bool:
     return True
 
 
-def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_steps: int,
-              threads: int, seed: int, reference_dir: Path, peak_gflops: float,
-              steps: int | None = None, log: Any = print) -> dict[str, Any]:
+def run_group(
+    suite: Suite,
+    backend: str,
+    impls: list[str],
+    rounds: int,
+    warmup_steps: int,
+    threads: int,
+    seed: int,
+    reference_dir: Path,
+    peak_gflops: float,
+    steps: int | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
     """Benchmark ``impls`` (``polyframe`` first) of one suite on one backend; a window is
     ``steps`` steps (default: the suite's)."""
     steps = steps or suite.steps_per_window
@@ -110,8 +120,9 @@ def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_
     try:
         for name in impls:
             log(f"  {suite.name}/{backend}: starting {name}")
-            workers[name] = WorkerProcess(name, suite.name, backend, threads, seed,
-                                          str(reference_dir), steps)
+            workers[name] = WorkerProcess(
+                name, suite.name, backend, threads, seed, str(reference_dir), steps
+            )
             setups[name] = setup = workers[name].ask("setup")
             diff = abs(setup["first_loss"] - ref_loss)
             if not diff <= LOSS_TOLERANCE:
@@ -124,7 +135,7 @@ def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_
             for _ in range(max(1, math.ceil(warmup_steps / steps))):
                 workers[name].ask("window")
         for r in range(rounds):
-            order = impls[r % len(impls):] + impls[: r % len(impls)]
+            order = impls[r % len(impls) :] + impls[: r % len(impls)]
             for name in order:
                 answer = workers[name].ask("window")
                 windows[name].append(answer["s"])
@@ -163,18 +174,28 @@ def run_group(suite: Suite, backend: str, impls: list[str], rounds: int, warmup_
         "ratios": ratios,
         "cpu_ratios": cpu_ratios,
         "targets": {
-            f"polyframe/{o}": {"max": TARGETS[o], "met": ratios[f"polyframe/{o}"]["median"]
-                               <= TARGETS[o]}
+            f"polyframe/{o}": {
+                "max": TARGETS[o],
+                "met": ratios[f"polyframe/{o}"]["median"] <= TARGETS[o],
+            }
             for o in impls[1:]
         },
     }
 
 
-def run(suite: str | list[str] = "all", backend: str = "all",
-        against: str | Iterable[str] = ("docs", "tuned", "keras"), rounds: int = 8,
-        warmup_steps: int = 20, threads: int | None = None, seed: int = 0,
-        reference_dir: str | Path | None = None, extras: bool = True,
-        steps: int | None = None, log: Any = print) -> dict[str, Any]:
+def run(
+    suite: str | list[str] = "all",
+    backend: str = "all",
+    against: str | Iterable[str] = ("docs", "tuned", "keras"),
+    rounds: int = 8,
+    warmup_steps: int = 20,
+    threads: int | None = None,
+    seed: int = 0,
+    reference_dir: str | Path | None = None,
+    extras: bool = True,
+    steps: int | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
     """Run the benchmark and return its result (the JSON document of docs/benchmarks.md).
 
     ``suite``/``backend``: names, comma-separated, or ``all``; ``against``: any of ``native``
@@ -205,17 +226,26 @@ def run(suite: str | list[str] = "all", backend: str = "all",
     for s in suites:
         for b in backends:
             impls = ["polyframe", *[o for o in others if _available(o, b)]]
-            groups.append(run_group(s, b, impls, rounds, warmup_steps, threads, seed, ref_dir,
-                                    peak, steps, log))
+            groups.append(
+                run_group(
+                    s, b, impls, rounds, warmup_steps, threads, seed, ref_dir, peak, steps, log
+                )
+            )
     info["matmul_peak_gflops"] = max(peak, machine.matmul_peak_gflops())
     info["load_after"] = machine.load_average()
     result: dict[str, Any] = {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": info,
-        "config": {"suites": [s.name for s in suites], "backends": backends,
-                   "against": others, "rounds": rounds, "warmup_steps": warmup_steps,
-                   "seed": seed, "steps": steps},
+        "config": {
+            "suites": [s.name for s in suites],
+            "backends": backends,
+            "against": others,
+            "rounds": rounds,
+            "warmup_steps": warmup_steps,
+            "seed": seed,
+            "steps": steps,
+        },
         "groups": groups,
     }
     if extras:

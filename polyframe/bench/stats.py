@@ -6,8 +6,9 @@ import statistics
 from typing import Any
 
 
-def step_stats(windows_s: list[float], steps: int, batch_size: int, flops: int,
-               peak_gflops: float) -> dict[str, Any]:
+def step_stats(
+    windows_s: list[float], steps: int, batch_size: int, flops: int, peak_gflops: float
+) -> dict[str, Any]:
     """Median/min/max step time (ms) over windows, steps/s, samples/s, GFLOP/s, % of peak."""
     step_ms = [1000 * w / steps for w in windows_s]
     median = statistics.median(step_ms)

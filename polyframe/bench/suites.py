@@ -107,7 +107,5 @@ def get_suites(names: str | list[str]) -> list[Suite]:
                 f"does not have yet; available suites: {', '.join(SUITES)}"
             )
         else:
-            raise ConfigError(
-                f"unknown suite {name!r}; available: {', '.join(SUITES)} (or 'all')"
-            )
+            raise ConfigError(f"unknown suite {name!r}; available: {', '.join(SUITES)} (or 'all')")
     return out

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 
 #: Environment variables read by OpenMP (torch), MKL/OpenBLAS and TensorFlow at start-up.
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-               "TF_NUM_INTRAOP_THREADS")
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+)
 
 
 def thread_env(threads: int) -> dict[str, str]:

@@ -81,8 +81,14 @@ def serve(args: argparse.Namespace, proto: Any) -> None:
                 apply_in_process(_framework(args.impl, args.backend), args.threads)
                 build_s = time.perf_counter() - t0
                 first_s, _, loss = _timed(impl.first_step)
-                say(ok=True, build_s=build_s, first_step_s=first_s, first_loss=loss,
-                    version=impl.version(), device=impl.device())
+                say(
+                    ok=True,
+                    build_s=build_s,
+                    first_step_s=first_s,
+                    first_loss=loss,
+                    version=impl.version(),
+                    device=impl.device(),
+                )
             elif cmd == "window" and hasattr(impl, "run_windows"):
                 cmd = run_epoch_windows(impl, say, next_command)  # answers every window
                 continue

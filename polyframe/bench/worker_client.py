@@ -26,17 +26,42 @@ def _pythonpath() -> str:
 class WorkerProcess:
     """A started worker: :meth:`ask` sends one command and returns its answer."""
 
-    def __init__(self, impl: str, suite: str, backend: str, threads: int, seed: int,
-                 reference_dir: str, steps: int) -> None:
+    def __init__(
+        self,
+        impl: str,
+        suite: str,
+        backend: str,
+        threads: int,
+        seed: int,
+        reference_dir: str,
+        steps: int,
+    ) -> None:
         self.label = f"{impl} ({suite}, {backend})"
         env = {**os.environ, **thread_env(threads), "PYTHONPATH": _pythonpath()}
         env.pop("KERAS_BACKEND", None)
         self._log = tempfile.TemporaryFile(mode="w+")
-        cmd = [sys.executable, "-m", "polyframe.bench.worker", "--impl", impl, "--suite", suite,
-               "--backend", backend, "--threads", str(threads), "--seed", str(seed),
-               "--steps", str(steps), "--reference-dir", reference_dir]
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      stderr=self._log, text=True, env=env)
+        cmd = [
+            sys.executable,
+            "-m",
+            "polyframe.bench.worker",
+            "--impl",
+            impl,
+            "--suite",
+            suite,
+            "--backend",
+            backend,
+            "--threads",
+            str(threads),
+            "--seed",
+            str(seed),
+            "--steps",
+            str(steps),
+            "--reference-dir",
+            reference_dir,
+        ]
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
+        )
 
     def _log_tail(self, n: int = 1500) -> str:
         self._log.seek(0)

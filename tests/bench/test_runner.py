@@ -14,8 +14,16 @@ from polyframe.bench.suites import SUITES
 
 @pytest.mark.slow
 def test_run_every_suite_validates(backend: str, tmp_path: Path):
-    result = pf.bench.run(suite="all", backend=backend, against="tuned,keras", rounds=2,
-                          warmup_steps=0, steps=2, extras=False, log=lambda msg: None)
+    result = pf.bench.run(
+        suite="all",
+        backend=backend,
+        against="tuned,keras",
+        rounds=2,
+        warmup_steps=0,
+        steps=2,
+        extras=False,
+        log=lambda msg: None,
+    )
     pf.bench.validate(json.loads(json.dumps(result)))  # what --json writes
     assert [g["suite"] for g in result["groups"]] == sorted(SUITES, key=list(SUITES).index)
     for group in result["groups"]:

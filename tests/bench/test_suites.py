@@ -70,8 +70,12 @@ def test_import_time_loads_no_framework():
     ],
 )
 def test_cli_user_errors_are_one_line_exit_2(args: list[str], message: str):
-    out = subprocess.run([sys.executable, "-m", "polyframe.cli", "bench", *args],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "polyframe.cli", "bench", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert out.stderr.startswith("polyframe: error: ") and message in out.stderr
     assert out.stderr.count("\n") == 1
