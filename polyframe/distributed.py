@@ -266,14 +266,14 @@ def setup(backend: str | None = None, devices: int | None = None, plan: Plan | N
     Without a plan, a launched worker (``RANK``/``WORLD_SIZE`` set, as by torchrun) joins its
     job; else this process is the whole job on ``devices`` local devices.
     """
-    from polyframe.backend import get_backend
+    from polyframe.backend import canonical_name, default_backend, get_backend
 
-    be = get_backend(backend)
-    if be.name in _SETUP:
-        return _SETUP[be.name]
+    name = canonical_name(backend) if backend else default_backend()
+    if name in _SETUP:
+        return _SETUP[name]
     if plan is None:
         env = launched_env()
-        if env and be.name != "torch":  # torch reads the environment itself
+        if env and name != "torch":  # torch reads the environment itself
             plan = Plan(
                 devices=devices,
                 nnodes=int(env["WORLD_SIZE"]),
@@ -283,10 +283,11 @@ def setup(backend: str | None = None, devices: int | None = None, plan: Plan | N
             )
         else:
             plan = Plan(devices=devices)
-    prepare_environment(be.name, plan)
+    prepare_environment(name, plan)  # before get_backend imports the framework
+    be = get_backend(name)
     engine = be.data_parallel()
     topo = engine.setup(plan)
-    _SETUP[be.name] = (engine, topo)
+    _SETUP[name] = (engine, topo)
     return engine, topo
 
 

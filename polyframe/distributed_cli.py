@@ -15,7 +15,14 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from polyframe.distributed import Plan, check_batch, check_devices, launched_env, setup
+from polyframe.distributed import (
+    Plan,
+    check_batch,
+    check_devices,
+    launched_env,
+    prepare_environment,
+    setup,
+)
 from polyframe.errors import ConfigError
 
 
@@ -50,7 +57,7 @@ def _free_port() -> int:
 
 def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
     """Launch workers (torch) or train here on this host's devices (JAX, TensorFlow)."""
-    from polyframe.backend import get_backend
+    from polyframe.backend import canonical_name, get_backend
 
     if args.backend == "all":
         raise ConfigError(
@@ -63,15 +70,12 @@ def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
         port = _free_port() if args.nnodes == 1 else 29500
     plan = Plan(args.devices, args.nnodes, args.node_rank, args.master_addr, port)
     if launched_env() is None:
-        name = args.backend
-        from polyframe.backend import canonical_name
-        from polyframe.distributed import prepare_environment
-
-        prepare_environment(canonical_name(name), plan)  # before the framework is imported
-        engine = get_backend(name).data_parallel()
+        if plan.devices is not None:  # known before any framework loads: fail fast
+            check_batch(args.batch_size, plan.devices * plan.nnodes)
+        prepare_environment(canonical_name(args.backend), plan)  # before the framework loads
+        engine = get_backend(args.backend).data_parallel()
         if engine.process_per_device:  # check everything here, then start the workers
             check_devices(plan.devices or 1, *engine.available_devices())
-            check_batch(args.batch_size, (plan.devices or 1) * plan.nnodes)
             if args.resume:
                 from polyframe.epoch_checkpoint import load_last
 

@@ -2,7 +2,7 @@
 1-worker reference). It records the loss of every step, the example ids each process trained
 on, and the final parameters.
 
-    python tests/distributed/job.py --backend torch --devices 2 --out DIR
+    python tests/distributed/dp_job.py --backend torch --devices 2 --out DIR
 """
 
 from __future__ import annotations
