@@ -6,6 +6,7 @@ imports no deep-learning framework.
 
 from polyframe import callbacks as callbacks
 from polyframe import data as data
+from polyframe import distributed as distributed
 from polyframe import layers as layers
 from polyframe import losses as losses
 from polyframe import metrics as metrics

@@ -148,6 +148,14 @@ class AbstractBackend(abc.ABC):
         backward pass against the numpy reference (``Model.gradients``)."""
         raise BackendError(f"the {self.name!r} backend does not implement gradients()")
 
+    def data_parallel(self) -> Any:
+        """This backend's data-parallel engine (a ``polyframe.distributed.AbstractEngine``,
+        one per process); backends without one refuse."""
+        raise BackendError(
+            f"the {self.name!r} backend has no data-parallel engine; strategy='data_parallel' "
+            "is supported by the torch, tensorflow and jax backends"
+        )
+
 
 # -- lowering tables: (backend name, layer class) -> function ------------------------------
 _LOWERINGS: dict[tuple[str, type], Callable[..., Any]] = {}

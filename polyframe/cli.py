@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from polyframe.distributed_cli import add_arguments as add_distributed_arguments
+from polyframe.distributed_cli import train_distributed, wants_distributed
 from polyframe.errors import PolyframeError
 
 #: The documented default recipe for ``polyframe train`` on digits.
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--json", dest="json_path", help="write results and histories to this JSON file")
     t.add_argument("--plot", dest="plot_path", help="draw the training curves into this PNG")
     t.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_distributed_arguments(t)
     pl = sub.add_parser("plot", help="draw loss and metrics per epoch from a history JSON")
     pl.add_argument("history", help="JSON from `polyframe train --json` or History.to_json()")
     pl.add_argument("-o", "--output", help="PNG path (default: HISTORY with .png)")
@@ -311,6 +314,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     import polyframe as pf
     from polyframe.models import mlp
 
+    if wants_distributed(args):
+        return train_distributed(args, args.argv)
     data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
     classes = int(max(data[0][1].max(), data[1][1].max())) + 1
     spec = pf.load_spec(args.spec) if args.spec else mlp(data[0][0].shape[1:], classes=classes)
@@ -325,7 +330,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.json_path:
         Path(args.json_path).write_text(
             json.dumps(
-                {"args": {k: v for k, v in vars(args).items() if k != "func"}, "runs": rows},
+                {"args": {k: v for k, v in vars(args).items() if k != "argv"}, "runs": rows},
                 indent=2,
             )
         )
@@ -355,6 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``polyframe`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.argv = argv  # what data-parallel workers re-run
     debug = args.debug or "--debug" in argv
     try:
         return {

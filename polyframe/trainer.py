@@ -16,6 +16,7 @@ import numpy as np
 
 from polyframe.callbacks import Callback, History, PrintProgress, ProgressBar
 from polyframe.data.loader import Loader
+from polyframe.distributed import DataParallel, check_strategy
 from polyframe.errors import ConfigError, DataError
 from polyframe.losses import Loss, check_targets, get_loss, sample_weights
 from polyframe.metrics import check_metrics, plan
@@ -25,6 +26,8 @@ from polyframe.schedules import Schedule, get_schedule
 from polyframe.step_config import StepConfig
 
 Batch = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
+#: Losses every data-parallel engine computes (backends/*/distributed.py).
+_PARALLEL_LOSSES = ("cross_entropy", "mse")
 
 
 def _check_finite(x: np.ndarray, what: str) -> None:
@@ -71,6 +74,8 @@ class Trainer:
         steps_per_execution: int = 1,
         precision: str = "float32",
         deterministic: bool = False,
+        strategy: str | None = None,
+        devices: int | None = None,
     ) -> None:
         if not isinstance(model, Model):
             raise DataError(
@@ -119,11 +124,60 @@ class Trainer:
         self.timing: dict[str, float] = {}
         self._schedule = self.schedule
         self._steps: Any = None
+        self._plain_steps: Any = None
+        # strategy="data_parallel": the framework's own engine (polyframe/distributed.py)
+        self.strategy = check_strategy(strategy)
+        if self.strategy:
+            self._check_parallel_config()
+        self._dp = DataParallel(model.backend, devices) if self.strategy else None
+
+    def _check_parallel_config(self) -> None:
+        """The data-parallel engines run the plain step (schedules and callbacks work):
+        refuse the step controls they do not implement."""
+        cfg, loss = self.config, self.loss
+        refused = [
+            name
+            for name, on in (
+                ("accum_steps > 1", cfg.accum_steps > 1),
+                ("steps_per_execution > 1", cfg.steps_per_execution > 1),
+                ("clip_norm", cfg.clip_norm is not None),
+                ("clip_value", cfg.clip_value is not None),
+                (f"precision={cfg.precision!r}", cfg.precision != "float32"),
+                ("label_smoothing", bool(loss.label_smoothing)),
+                ("class_weight", loss.class_weight is not None),
+                (f"loss {loss.name!r}", loss.name not in _PARALLEL_LOSSES),
+            )
+            if on
+        ]
+        extra = [m for m in self.metrics if m != "accuracy"]
+        if extra:
+            refused.append(f"metrics {extra} (only 'accuracy')")
+        if refused:
+            raise ConfigError(
+                "strategy='data_parallel' does not support " + ", ".join(refused) + "; "
+                "train without them, or on one device"
+            )
 
     # -- helpers -----------------------------------------------------------------------------
     @property
+    def is_main(self) -> bool:
+        """True where logs and checkpoints are written: always with one device, on rank 0
+        in a data-parallel job."""
+        return self._dp is None or self._dp.topology.is_main
+
+    @property
     def steps(self) -> Any:
-        """The backend's compiled steps (built on first use)."""
+        """The backend's compiled steps (built on first use; data-parallel steps with a
+        strategy)."""
+        if self._steps is None and self._dp is not None:
+            self._steps = self._dp.engine.make_steps(
+                self.model.native,
+                self.model.spec,
+                self.optimizer,
+                self.loss,
+                self.metrics,
+                self.compile,
+            )
         if self._steps is None:
             cfg = self.config
             self._steps = self.model.backend_impl.make_steps(
@@ -198,14 +252,24 @@ class Trainer:
         verbose: int = 0,
         sample_weight: Any = None,
         class_weight: dict[int, float] | Iterable[float] | None = None,
+        initial_epoch: int = 0,
     ) -> History:
         """Train for ``epochs`` over ``(x, y)``, or over a ``pf.data.Loader`` passed as ``x``
         (``y`` None; the Loader's batch size, shuffling and seed then apply); returns the
         per-epoch History. ``verbose=1``: a progress bar when stdout is a terminal;
         ``verbose=2``: one line per epoch. ``sample_weight`` (N,) and ``class_weight``
-        (``{class: weight}`` or one weight per class) weight the training loss."""
+        (``{class: weight}`` or one weight per class) weight the training loss.
+        ``initial_epoch`` resumes at that (0-based) epoch: its batches are the ones an
+        uninterrupted run would see (set ``global_step`` to match, as a resume does)."""
         if not isinstance(epochs, int) or epochs < 1:
             raise DataError(f"epochs must be a positive int, got {epochs!r}")
+        if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
+            raise DataError(f"initial_epoch must be in [0, {epochs}), got {initial_epoch!r}")
+        if self._dp and (sample_weight is not None or class_weight is not None):
+            raise ConfigError(
+                "strategy='data_parallel' does not support sample_weight or class_weight; "
+                "train without them, or on one device"
+            )
         if class_weight is not None:
             self._set_class_weight(class_weight)
         y_all = w_all = None
@@ -229,10 +293,14 @@ class Trainer:
         val = self._prepare(*validation_data, "validation_data") if validation_data else None
         accum = self.config.accum_steps
         per_epoch = -(-len(loader) // accum)
+        if self._dp:
+            self._dp.per_worker(loader.batch_size)  # a batch that does not split: fail now
+        remaining = epochs - initial_epoch
         if self.schedule.total_steps is None:
-            self._schedule = self.schedule.with_total(self.global_step + epochs * per_epoch)
+            self._schedule = self.schedule.with_total(self.global_step + remaining * per_epoch)
         history = History()
         extra = {1: [ProgressBar()], 2: [PrintProgress(epochs)]}.get(int(verbose), [])
+        extra = extra if self.is_main else []  # data-parallel: rank 0 reports
         cbs = [history, *callbacks, *extra]
         for cb in cbs:
             cb.trainer = self
@@ -248,9 +316,22 @@ class Trainer:
         self._first = None
         self._start = start
         epochs_run = 0
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
+            if self._dp:
+                self._run_parallel(loader, epoch, cbs, batch_logs)
+                epochs_run += 1
+                logs = _scalars(steps.results("train"))
+                if val is not None:
+                    val_logs = _scalars(self._evaluate(*val, batch_size))
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                logs["lr"] = self.learning_rate(max(self.global_step - 1, 0))
+                for cb in cbs:
+                    cb.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+                continue
             batches = self._batches(loader, epoch, y_all, w_all)
             if self.config.steps_per_execution > 1:
                 self._run_fused(batches, cbs, batch_logs)
@@ -332,6 +413,18 @@ class Trainer:
             if batch_logs and self.stop_training:
                 break
 
+    def _run_parallel(self, loader: Loader, epoch: int, cbs: list, batch_logs: bool) -> None:
+        """One epoch of data-parallel steps: numpy shards (``x, y, w, n``) go to the engine,
+        which places them on its devices. No per-step loss (``batch_logs`` callbacks see
+        empty logs); the learning rate follows the schedule."""
+        assert self._dp is not None
+        steps = self.steps
+        for batch in self._dp.batches(loader, epoch):
+            steps.train(*batch, self.learning_rate(self.global_step))
+            self._after_step(cbs, None)
+            if batch_logs and self.stop_training:
+                break
+
     def _run_fused(self, batches: Iterator[Batch], cbs: list, batch_logs: bool) -> None:
         """Groups of ``steps_per_execution`` same-size batches per compiled call."""
         be, steps, k = self.model.backend_impl, self.steps, self.config.steps_per_execution
@@ -365,6 +458,12 @@ class Trainer:
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Any]:
         be, steps = self.model.backend_impl, self.steps
+        if self._dp:  # shard the data over the workers too; any batch size is rounded up
+            world = self._dp.topology.world
+            loader = Loader(x, y, batch_size=-(-batch_size // world) * world, shuffle=False)
+            for batch in self._dp.batches(loader, 0):
+                steps.evaluate(*batch)
+            return steps.results("eval")
         for xb, yb in Loader(x, y, batch_size=batch_size, shuffle=False).epoch(0):
             steps.evaluate(be.from_numpy(xb), be.from_numpy(yb))
         return steps.results("eval")
@@ -381,6 +480,14 @@ class Trainer:
         x = check_inputs(self.model.spec, x, "predict x")
         be, steps = self.model.backend_impl, self.steps
         steps.pull()
+        if self._dp:  # every process predicts everything, on its (synced) module
+            if self._plain_steps is None:
+                cfg = self.config
+                self._plain_steps = be.make_steps(
+                    self.model.native, self.model.spec, self.optimizer, cfg.loss, cfg.metrics
+                )
+            steps = self._plain_steps
+            steps.pull()
         outs = [
             steps.predict(be.from_numpy(xb))
             for xb, _ in Loader(x, None, batch_size, shuffle=False).epoch(0)

@@ -136,6 +136,14 @@ class JaxBackend(AbstractBackend):
             self._cpu = jax.default_backend() == "cpu"
         return a if self._cpu else jax.device_put(a)
 
+    def data_parallel(self) -> Any:
+        """The ``JaxEngine`` of :mod:`polyframe_jax.distributed` (one per process)."""
+        if getattr(self, "_engine", None) is None:
+            from polyframe_jax.distributed import JaxEngine
+
+            self._engine = JaxEngine()
+        return self._engine
+
     def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: Any,
                    metrics: Any, compile: bool | None = None, **controls: Any) -> Any:
         """:class:`polyframe_jax.steps.JaxSteps` (``compile=False``: eager, for debugging)."""

@@ -106,6 +106,14 @@ class TensorFlowBackend(AbstractBackend):
         with tf.device(self._gpu):
             return tf.identity(tf.convert_to_tensor(a))
 
+    def data_parallel(self) -> Any:
+        """The ``TensorFlowEngine`` of :mod:`polyframe_tensorflow.distributed` (one per process)."""
+        if getattr(self, "_engine", None) is None:
+            from polyframe_tensorflow.distributed import TensorFlowEngine
+
+            self._engine = TensorFlowEngine()
+        return self._engine
+
     def make_steps(
         self,
         native: Any,

@@ -124,6 +124,14 @@ class TorchBackend(AbstractBackend):
             t = t.to(self._device, non_blocking=True)
         return t
 
+    def data_parallel(self) -> Any:
+        """The ``TorchEngine`` of :mod:`polyframe_torch.distributed` (one per process)."""
+        if getattr(self, "_engine", None) is None:
+            from polyframe_torch.distributed import TorchEngine
+
+            self._engine = TorchEngine(self)
+        return self._engine
+
     def make_steps(
         self,
         native: Any,

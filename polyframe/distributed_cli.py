@@ -1,0 +1,157 @@
+"""``polyframe train --devices N`` (and ``--nnodes/--node-rank/--master-addr/--master-port``):
+data-parallel training from the command line.
+
+torch starts one worker process per device through torch's elastic launcher, each worker
+re-running this command; JAX and TensorFlow train in this process over all its devices (one
+process per host with several hosts). Every process trains; rank 0 alone prints, writes the
+JSON and the checkpoints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+from polyframe.distributed import (
+    Plan,
+    check_batch,
+    check_devices,
+    launched_env,
+    prepare_environment,
+    setup,
+)
+from polyframe.errors import ConfigError
+
+
+def add_arguments(t: argparse.ArgumentParser) -> None:
+    """The data-parallel options of ``polyframe train``."""
+    g = t.add_argument_group("data parallel (docs/distributed.md)")
+    g.add_argument("--devices", type=int, help="devices per host: data-parallel workers")
+    g.add_argument("--nnodes", type=int, default=1, help="hosts in the job (default 1)")
+    g.add_argument("--node-rank", type=int, default=0, help="this host's rank (0 = master)")
+    g.add_argument("--master-addr", default="127.0.0.1", help="address of host 0")
+    g.add_argument("--master-port", type=int, help="port on host 0 (default: a free one)")
+    g.add_argument("--checkpoint-dir", help="rank 0 saves the parameters here every epoch")
+    g.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
+
+
+def wants_distributed(args: argparse.Namespace) -> bool:
+    """True when this ``train`` is a data-parallel run (or a launched worker of one)."""
+    if args.devices is None and args.nnodes == 1 and launched_env() is None:
+        if args.checkpoint_dir or args.resume:
+            raise ConfigError(
+                "--checkpoint-dir and --resume currently need data-parallel mode; add --devices 1"
+            )
+        return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
+    """Launch workers (torch) or train here on this host's devices (JAX, TensorFlow)."""
+    from polyframe.backend import canonical_name, get_backend
+
+    if args.backend == "all":
+        raise ConfigError(
+            "--devices trains on one backend; pass --backend torch, tensorflow or jax"
+        )
+    if args.resume and not args.checkpoint_dir:
+        raise ConfigError("--resume needs --checkpoint-dir (where the checkpoints are)")
+    port = args.master_port
+    if port is None:
+        port = _free_port() if args.nnodes == 1 else 29500
+    plan = Plan(args.devices, args.nnodes, args.node_rank, args.master_addr, port)
+    if launched_env() is None:
+        if plan.devices is not None:  # known before any framework loads: fail fast
+            check_batch(args.batch_size, plan.devices * plan.nnodes)
+        prepare_environment(canonical_name(args.backend), plan)  # before the framework loads
+        engine = get_backend(args.backend).data_parallel()
+        if engine.process_per_device:  # check everything here, then start the workers
+            check_devices(plan.devices or 1, *engine.available_devices())
+            if args.resume:
+                from polyframe.epoch_checkpoint import load_last
+
+                load_last(args.checkpoint_dir)
+            return engine.launch(["-m", "polyframe.cli", *argv], plan)
+    _engine, topo = setup(args.backend, plan=plan)
+    check_batch(args.batch_size, topo.world)
+    return _train_here(args, topo)
+
+
+def _train_here(args: argparse.Namespace, topo: Any) -> int:
+    import polyframe as pf
+    from polyframe.cli import _optimizer, _print_table, _schedule
+    from polyframe.epoch_checkpoint import EpochCheckpoint, load_last
+    from polyframe.models import mlp
+
+    data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
+    (x_train, y_train), (x_test, y_test) = data
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    spec = pf.load_spec(args.spec) if args.spec else mlp(x_train.shape[1:], classes=classes)
+    model = pf.build(spec, backend=args.backend, seed=args.seed)
+    trainer = pf.Trainer(  # step controls the engines lack are refused here (ConfigError)
+        model,
+        optimizer=_optimizer(args),
+        loss=pf.losses.Loss("cross_entropy", label_smoothing=args.label_smoothing),
+        metrics=["accuracy"],
+        schedule=_schedule(args),
+        clip_norm=args.clip_norm,
+        clip_value=args.clip_value,
+        accum_steps=args.accum_steps,
+        steps_per_execution=args.steps_per_execution,
+        precision=args.precision,
+        strategy="data_parallel",
+        devices=topo.local_devices,
+    )
+    initial_epoch, callbacks = 0, []
+    if args.checkpoint_dir:
+        callbacks.append(EpochCheckpoint(args.checkpoint_dir))
+    if args.resume:
+        params, initial_epoch, trainer.global_step = load_last(args.checkpoint_dir)
+        model.load_params(params)
+        if trainer.is_main:
+            print(f"resumed from {args.checkpoint_dir} after epoch {initial_epoch}", flush=True)
+        if initial_epoch >= args.epochs:
+            raise ConfigError(
+                f"--resume: the checkpoint has all {initial_epoch} epochs already; "
+                f"raise --epochs above {initial_epoch} to train more"
+            )
+    history = trainer.fit(
+        x_train,
+        y_train,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        seed=args.seed,
+        callbacks=callbacks,
+        initial_epoch=initial_epoch,
+    )
+    result = trainer.evaluate(x_test, y_test)
+    if not trainer.is_main:
+        return 0
+    row = {
+        "backend": model.backend,
+        "workers": topo.world,
+        "processes": topo.processes,
+        "initial_epoch": initial_epoch,
+        "test_accuracy": result["accuracy"],
+        "test_loss": result["loss"],
+        "epochs": len(history.epoch),
+        "wall_s": trainer.timing["train_s"],
+        "steps_per_s": trainer.timing["steps_per_s"],
+        "first_step_s": trainer.timing["first_step_s"],
+        "history": history.to_dict(),
+    }
+    _print_table([row], args)
+    print(f"data parallel: {topo.world} worker(s) in {topo.processes} process(es)")
+    if args.json_path:
+        keep = {k: v for k, v in vars(args).items() if k not in ("func", "argv")}
+        Path(args.json_path).write_text(json.dumps({"args": keep, "runs": [row]}, indent=2))
+    return 0

@@ -1,0 +1,6 @@
+"""tests/distributed: its helper modules import by name."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
