@@ -60,7 +60,8 @@ def reference_loss(suite: Suite, seed: int) -> float:
 
     spec = suite.spec()
     x, y = suite.data(1, seed)
-    logits = forward(spec, init_params(spec, seed), x).astype(np.float64)
+    # training mode, as in a training step: batch norm uses the batch's statistics
+    logits = forward(spec, init_params(spec, seed), x, training=True).astype(np.float64)
     logits -= logits.max(axis=1, keepdims=True)
     logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     return float(-logp[np.arange(len(y)), y].mean())
@@ -87,7 +88,7 @@ def resolve_backends(choice: str | Iterable[str]) -> list[str]:
     return out
 
 
-def _available(impl: str, backend: str) -> bool:
+def _available(impl: str) -> bool:
     import importlib.util
 
     if impl == "keras":
@@ -225,7 +226,7 @@ def run(
     groups = []
     for s in suites:
         for b in backends:
-            impls = ["polyframe", *[o for o in others if _available(o, b)]]
+            impls = ["polyframe", *[o for o in others if o in s.references and _available(o)]]
             groups.append(
                 run_group(
                     s, b, impls, rounds, warmup_steps, threads, seed, ref_dir, peak, steps, log

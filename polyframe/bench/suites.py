@@ -8,7 +8,7 @@ in :data:`PLANNED` with the reason, and joins :data:`SUITES` once they exist (re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -20,22 +20,31 @@ from polyframe.spec.sequential import Sequential
 @dataclass(frozen=True)
 class Suite:
     """One benchmark model: ``spec()`` builds it; batches are ``(batch_size, *input_shape)``
-    float32 in [0, 1) with integer labels; Adam(``lr``) and softmax cross-entropy."""
+    float32 in [0, 1) (token ids in ``[0, vocab)`` when ``vocab``) with integer labels;
+    Adam(``lr``) and softmax cross-entropy. ``references`` names the comparisons that have
+    hand-written code under ``benchmarks/reference/`` (``docs``, ``tuned``, ``keras``)."""
 
     name: str
-    spec: Callable[[], Sequential]
+    spec: Callable[[], Any]
     batch_size: int
     steps_per_window: int
     why: str
     lr: float = 1e-3
     requires: tuple[str, ...] = ()
+    vocab: int = 0
+    references: tuple[str, ...] = ("docs", "tuned", "keras")
 
     def data(self, n_batches: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """``n_batches`` batches of synthetic data, the same for every implementation."""
         spec = self.spec()
         n = n_batches * self.batch_size
         # separate streams: the first k batches are the same whatever n_batches is
-        x = np.random.default_rng([seed, 1]).random((n, *spec.input_shape), dtype=np.float32)
+        rng = np.random.default_rng([seed, 1])
+        shape = (n, *spec.input_shape)
+        if self.vocab:
+            x = rng.integers(0, self.vocab, size=shape).astype(spec.input_dtype)
+        else:
+            x = rng.random(shape, dtype=np.float32)
         labels = np.random.default_rng([seed, 2]).integers(0, spec.output_shape[-1], size=n)
         y = labels.astype(np.int64)
         return x, y
@@ -53,14 +62,31 @@ def _cnn() -> Sequential:
     return cifar_cnn((32, 32, 3), classes=10)
 
 
+def _resnet() -> Any:
+    from polyframe.models import resnet20
+
+    return resnet20((32, 32, 3), classes=10)
+
+
+def _transformer() -> Any:
+    from polyframe.models import transformer_classifier
+
+    return transformer_classifier(
+        seq_len=64, vocab_size=1000, classes=10, dim=128, heads=4, ff_dim=256, depth=2
+    )
+
+
+def _lstm() -> Sequential:
+    from polyframe import layers as L
+
+    return Sequential([L.Input((50, 40)), L.LSTM(128), L.Dense(10)], name="lstm_classifier")
+
+
 SUITES: dict[str, Suite] = {}
 
-#: Suites of BENCHMARKS.md whose layers are not in this polyframe yet: name -> layer kinds.
-PLANNED: dict[str, tuple[str, ...]] = {
-    "resnet": ("Add", "BatchNorm"),
-    "transformer": ("MultiHeadAttention", "LayerNorm", "Embedding"),
-    "lstm": ("LSTM",),
-}
+#: Suites whose layers are not in this polyframe yet: name -> layer kinds (none at present;
+#: a suite registered with layers that are missing is refused by :func:`register_suite`).
+PLANNED: dict[str, tuple[str, ...]] = {}
 
 
 def register_suite(suite: Suite) -> Suite:
@@ -87,6 +113,42 @@ register_suite(
         20,
         "conv32-pool-conv64-pool-fc120-fc84-fc10, conv layout costs",
         requires=("Conv2D", "MaxPool2D", "Dense"),
+    )
+)
+
+
+register_suite(
+    Suite(
+        "resnet",
+        _resnet,
+        128,
+        2,
+        "CIFAR ResNet-20: residual graph, batch norm",
+        requires=("Add", "BatchNorm", "Conv2D"),
+        references=(),
+    )
+)
+register_suite(
+    Suite(
+        "transformer",
+        _transformer,
+        32,
+        8,
+        "2-layer encoder, d=128, 4 heads, seq 64: attention, layer norm",
+        requires=("Embedding", "TransformerEncoderBlock"),
+        vocab=1000,
+        references=(),
+    )
+)
+register_suite(
+    Suite(
+        "lstm",
+        _lstm,
+        32,
+        8,
+        "1-layer LSTM 128 over (50, 40) frames: recurrent kernels",
+        requires=("LSTM",),
+        references=(),
     )
 )
 

@@ -10,7 +10,7 @@ import pytest
 from polyframe.bench.end_to_end import import_time
 from polyframe.bench.flops import forward_flops, train_step_flops
 from polyframe.bench.runner import parse_against, reference_loss
-from polyframe.bench.suites import PLANNED, SUITES, get_suites
+from polyframe.bench.suites import SUITES, Suite, get_suites, register_suite
 from polyframe.errors import ConfigError
 
 
@@ -40,13 +40,29 @@ def test_reference_loss_is_near_log10_at_init():
     assert abs(reference_loss(SUITES["mlp"], 0) - 2.302585) < 0.3
 
 
-def test_get_suites_all_and_planned():
-    assert [s.name for s in get_suites("all")] == list(SUITES)
-    for name in PLANNED:
-        with pytest.raises(ConfigError, match=f"suite '{name}' needs layer kinds"):
-            get_suites(name)
-    with pytest.raises(ConfigError, match="unknown suite 'vgg'; available: mlp, cnn"):
+def test_get_suites_all_and_unknown():
+    assert [s.name for s in get_suites("all")] == ["mlp", "cnn", "resnet", "transformer", "lstm"]
+    assert [s.name for s in get_suites("lstm,mlp")] == ["lstm", "mlp"]
+    with pytest.raises(ConfigError, match="unknown suite 'vgg'; available: mlp, cnn, resnet"):
         get_suites("vgg")
+
+
+def test_a_suite_needing_missing_layers_is_refused():
+    suite = Suite("capsnet", SUITES["mlp"].spec, 8, 2, "test", requires=("Capsule",))
+    with pytest.raises(ConfigError, match=r"suite 'capsnet' needs layer kinds \['Capsule'\]"):
+        register_suite(suite)
+    assert "capsnet" not in SUITES
+
+
+def test_token_suites_draw_ids_below_the_vocabulary():
+    x, y = SUITES["transformer"].data(2)
+    assert x.shape == (64, 64) and x.dtype.name == "int32"
+    assert 0 <= x.min() and x.max() < 1000 and y.max() <= 9
+
+
+def test_resnet_flops_match_resnet20():
+    # 40.6 M multiply-adds per 32x32 image (He et al. 2016), x2 for FLOPs
+    assert 80e6 < forward_flops(SUITES["resnet"].spec()) < 83e6
 
 
 def test_parse_against_maps_native_to_docs():
@@ -64,7 +80,7 @@ def test_import_time_loads_no_framework():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--suite", "lstm"], "suite 'lstm' needs layer kinds ['LSTM']"),
+        (["--suite", "vgg"], "unknown suite 'vgg'"),
         (["--against", "pytorch"], "unknown --against 'pytorch'"),
         (["--backend", "mxnet"], "backend 'mxnet' cannot be benchmarked"),
     ],
