@@ -25,3 +25,8 @@ class BackendError(PolyframeError, RuntimeError):
 
 class ConfigError(PolyframeError, ValueError):
     """An optimizer, loss, metric or trainer option is unknown or out of range."""
+
+
+class CheckpointError(PolyframeError, ValueError):
+    """A checkpoint is missing, incomplete, corrupted, from a newer polyframe, or does not fit
+    the model it is loaded into."""

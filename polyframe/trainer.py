@@ -10,6 +10,7 @@ loop read each step's loss (one host sync per step).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -116,6 +117,10 @@ class Trainer:
         #: ``ReduceLROnPlateau`` (a factor on it).
         self.lr_override: float | None = None
         self.lr_factor = 1.0
+        self.epoch = 0  # completed epochs (what a checkpoint records)
+        self.loader: Loader | None = None
+        self.history: History | None = None
+        self.resume_info: dict[str, Any] | None = None  # set by fit(resume_from=...)
         self.timing: dict[str, float] = {}
         self._schedule = self.schedule
         self._steps: Any = None
@@ -198,12 +203,15 @@ class Trainer:
         verbose: int = 0,
         sample_weight: Any = None,
         class_weight: dict[int, float] | Iterable[float] | None = None,
+        resume_from: str | Path | None = None,
     ) -> History:
         """Train for ``epochs`` over ``(x, y)``, or over a ``pf.data.Loader`` passed as ``x``
         (``y`` None; the Loader's batch size, shuffling and seed then apply); returns the
         per-epoch History. ``verbose=1``: a progress bar when stdout is a terminal;
         ``verbose=2``: one line per epoch. ``sample_weight`` (N,) and ``class_weight``
-        (``{class: weight}`` or one weight per class) weight the training loss."""
+        (``{class: weight}`` or one weight per class) weight the training loss.
+        ``resume_from``: a checkpoint, or a directory of them (the newest that verifies), to
+        continue from (docs/checkpoints.md); ``epochs`` then counts the epochs already done."""
         if not isinstance(epochs, int) or epochs < 1:
             raise DataError(f"epochs must be a positive int, got {epochs!r}")
         if class_weight is not None:
@@ -232,6 +240,12 @@ class Trainer:
         if self.schedule.total_steps is None:
             self._schedule = self.schedule.with_total(self.global_step + epochs * per_epoch)
         history = History()
+        self.loader, self.history, start_epoch = loader, history, 0
+        if resume_from is not None:
+            from polyframe.checkpoint.resume import restore
+
+            start_epoch = restore(self, resume_from, loader, history)
+        self.epoch = start_epoch
         extra = {1: [ProgressBar()], 2: [PrintProgress(epochs)]}.get(int(verbose), [])
         cbs = [history, *callbacks, *extra]
         for cb in cbs:
@@ -248,7 +262,7 @@ class Trainer:
         self._first = None
         self._start = start
         epochs_run = 0
-        for epoch in range(epochs):
+        for epoch in range(start_epoch, epochs):
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
             batches = self._batches(loader, epoch, y_all, w_all)
@@ -263,6 +277,7 @@ class Trainer:
                     {f"val_{k}": v for k, v in _scalars(self._evaluate(*val, batch_size)).items()}
                 )
             logs["lr"] = self.learning_rate(max(self.global_step - 1, 0))
+            self.epoch = epoch + 1
             for cb in cbs:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training:

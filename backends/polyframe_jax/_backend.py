@@ -130,6 +130,12 @@ class JaxBackend(AbstractBackend):
                 a = a.astype(np.float32)
         return jax.device_put(a)
 
+    def native_io(self) -> Any:
+        """Native weight files and inference export (:mod:`polyframe_jax.export`)."""
+        from polyframe_jax import export
+
+        return export
+
     def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: Any,
                    metrics: Any, compile: bool | None = None, **controls: Any) -> Any:
         """:class:`polyframe_jax.steps.JaxSteps` (``compile=False``: eager, for debugging)."""
@@ -138,7 +144,9 @@ class JaxBackend(AbstractBackend):
         from polyframe_jax.steps import JaxSteps
 
         config = make_config(spec, loss, metrics, **controls)
-        return JaxSteps(native, get_optimizer(optimizer), config, compile)
+        steps = JaxSteps(native, get_optimizer(optimizer), config, compile)
+        steps.spec, steps.opt_spec = spec, get_optimizer(optimizer)  # for checkpoints
+        return steps
 
 
 def _check(native: Any) -> Any:

@@ -106,6 +106,12 @@ class TensorFlowBackend(AbstractBackend):
         with tf.device(self._gpu):
             return tf.identity(tf.convert_to_tensor(a))
 
+    def native_io(self) -> Any:
+        """Native weight files and inference export (:mod:`polyframe_tensorflow.export`)."""
+        from polyframe_tensorflow import export
+
+        return export
+
     def make_steps(
         self,
         native: Any,
@@ -123,4 +129,7 @@ class TensorFlowBackend(AbstractBackend):
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
 
         config = make_config(spec, loss, metrics, **controls)
-        return TensorFlowSteps(native, get_optimizer(optimizer), config, choose_mode(spec, compile))
+        opt = get_optimizer(optimizer)
+        steps = TensorFlowSteps(native, opt, config, choose_mode(spec, compile))
+        steps.spec, steps.opt_spec = spec, opt  # for checkpoints
+        return steps

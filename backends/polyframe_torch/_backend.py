@@ -124,6 +124,12 @@ class TorchBackend(AbstractBackend):
             t = t.to(self._device, non_blocking=True)
         return t
 
+    def native_io(self) -> Any:
+        """Native weight files and inference export (:mod:`polyframe_torch.export`)."""
+        from polyframe_torch import export
+
+        return export
+
     def make_steps(
         self,
         native: Any,
