@@ -13,9 +13,7 @@ from polyframe.errors import PolyframeError
 
 def add_checkpoint_arguments(t: argparse.ArgumentParser) -> None:
     """``--checkpoint-dir``, ``--resume``, ``--keep-last``, ``--every`` on ``train``."""
-    t.add_argument(
-        "--checkpoint-dir", help="save a crash-safe checkpoint here after every epoch"
-    )
+    t.add_argument("--checkpoint-dir", help="save a crash-safe checkpoint here after every epoch")
     t.add_argument(
         "--resume",
         action="store_true",
@@ -68,9 +66,7 @@ def checkpointing(args: argparse.Namespace, backend: str) -> tuple[list[Any], Pa
             raise PolyframeError("--resume needs --checkpoint-dir DIR (where the checkpoints are)")
         return [], None
     callbacks = [
-        pf.callbacks.ModelCheckpoint(
-            directory, every_n_epochs=args.every, keep_last=args.keep_last
-        )
+        pf.callbacks.ModelCheckpoint(directory, every_n_epochs=args.every, keep_last=args.keep_last)
     ]
     if not args.resume:
         return callbacks, None

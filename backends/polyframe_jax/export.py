@@ -50,8 +50,11 @@ def load_weights(native: nnx.Module, path: Path) -> None:
     ours = _flat(nnx.to_pure_dict(state))
     name = lambda p: "/".join(map(str, p))  # noqa: E731
     by_name = {name(p): p for p in ours}
-    mapped = match_tensors({name(p): v for p, v in ours.items()},
-                           {name(p): v for p, v in _flat(theirs).items()}, str(path))
+    mapped = match_tensors(
+        {name(p): v for p, v in ours.items()},
+        {name(p): v for p, v in _flat(theirs).items()},
+        str(path),
+    )
     pure = nnx.to_pure_dict(state)
     for key, value in mapped.items():
         node = pure

@@ -35,13 +35,17 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             "torch.save(module.state_dict(), path) or safetensors"
         ) from None
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise BackendError(f"{str(path)!r} holds a {type(sd).__name__}, not a state_dict of tensors")
+        raise BackendError(
+            f"{str(path)!r} holds a {type(sd).__name__}, not a state_dict of tensors"
+        )
     return sd
 
 
 def load_weights(native: torch.nn.Module, path: Path) -> None:
     """Load a native torch state_dict of the same architecture into ``native``."""
-    mapped = match_tensors(_tensors(native.state_dict()), _tensors(read_state_dict(path)), str(path))
+    mapped = match_tensors(
+        _tensors(native.state_dict()), _tensors(read_state_dict(path)), str(path)
+    )
     native.load_state_dict(mapped, strict=False)
 
 
@@ -79,8 +83,16 @@ def export(native: torch.nn.Module, spec: Any, path: Path, fmt: str) -> None:
             raise BackendError(
                 f"ONNX export needs {exc.name}; pip install 'polyframe[onnx]'"
             ) from None
-        torch.onnx.export(native, (x,), str(path), dynamo=True, dynamic_shapes=dynamic,
-                          input_names=["x"], output_names=["y"], external_data=False,
-                          verbose=False)
+        torch.onnx.export(
+            native,
+            (x,),
+            str(path),
+            dynamo=True,
+            dynamic_shapes=dynamic,
+            input_names=["x"],
+            output_names=["y"],
+            external_data=False,
+            verbose=False,
+        )
     else:
         raise BackendError(f"the torch backend exports torch.export and onnx, not {fmt!r}")

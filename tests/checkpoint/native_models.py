@@ -31,8 +31,14 @@ def keras_mlp(path: Path) -> Forward:
     import keras
 
     keras.utils.set_random_seed(1)
-    net = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
-                            keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10)])
+    net = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
     net.save_weights(str(path.with_suffix(".weights.h5")))
     return lambda x: np.asarray(net(x, training=False))
 

@@ -15,7 +15,6 @@ import polyframe as pf
 from polyframe.checkpoint import format as fmt
 from tests.checkpoint.helpers import cnn_spec, fit
 
-
 _ORIGINALS: dict[str, Path] = {}
 
 
@@ -47,8 +46,11 @@ def _refresh_checksum(path: Path, name: str) -> None:
 def test_truncated_tensor_file(ckpt: Path, backend: str) -> None:
     data = (ckpt / fmt.MODEL).read_bytes()
     (ckpt / fmt.MODEL).write_bytes(data[: len(data) // 2])
-    with pytest.raises(pf.CheckpointError, match=r"model\.safetensors has \d+ bytes but the "
-                       r"manifest records \d+; the file is truncated"):
+    with pytest.raises(
+        pf.CheckpointError,
+        match=r"model\.safetensors has \d+ bytes but the "
+        r"manifest records \d+; the file is truncated",
+    ):
         pf.checkpoint.load(ckpt, backend=backend)
 
 
@@ -57,8 +59,11 @@ def test_truncated_file_with_a_matching_manifest(ckpt: Path, backend: str) -> No
     data = (ckpt / fmt.OPTIMIZER).read_bytes()
     (ckpt / fmt.OPTIMIZER).write_bytes(data[: len(data) - 7])
     _refresh_checksum(ckpt, fmt.OPTIMIZER)
-    with pytest.raises(pf.CheckpointError, match=r"optimizer\.safetensors is not a readable "
-                       r"safetensors file \(SafetensorError"):
+    with pytest.raises(
+        pf.CheckpointError,
+        match=r"optimizer\.safetensors is not a readable "
+        r"safetensors file \(SafetensorError",
+    ):
         pf.checkpoint.verify(ckpt)
 
 
@@ -84,20 +89,27 @@ def test_spec_mismatch_names_the_tensor_and_both_shapes(ckpt: Path, backend: str
     """Resuming a wider model from a narrower model's checkpoint."""
     with pytest.raises(pf.CheckpointError) as err:
         fit(backend, 2, spec=cnn_spec(hidden=32), resume_from=ckpt)
-    assert "tensor 'dense_0.kernel' has shape (64, 16) in the checkpoint but (64, 32) in the model" in str(err.value)
+    assert (
+        "tensor 'dense_0.kernel' has shape (64, 16) in the checkpoint but (64, 32) in the model"
+        in str(err.value)
+    )
 
 
 def test_not_a_checkpoint_directory(tmp_path: Path, backend: str) -> None:
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(pf.CheckpointError, match=r"is not a polyframe checkpoint: it has no "
-                       r"manifest\.json \(found: notes\.txt\)"):
+    with pytest.raises(
+        pf.CheckpointError,
+        match=r"is not a polyframe checkpoint: it has no "
+        r"manifest\.json \(found: notes\.txt\)",
+    ):
         pf.checkpoint.load(tmp_path, backend=backend)
 
 
 def test_manifest_that_is_not_ours(tmp_path: Path, backend: str) -> None:
     (tmp_path / fmt.MANIFEST).write_text(json.dumps({"format": "something.else"}))
-    with pytest.raises(pf.CheckpointError, match="expected format 'polyframe.checkpoint', found "
-                       "'something.else'"):
+    with pytest.raises(
+        pf.CheckpointError, match="expected format 'polyframe.checkpoint', found 'something.else'"
+    ):
         pf.checkpoint.load(tmp_path, backend=backend)
 
 
@@ -113,8 +125,11 @@ def test_a_pickle_is_never_executed(ckpt: Path, tmp_path: Path, backend: str) ->
     _Payload.target = tmp_path / "pwned"
     (ckpt / fmt.MODEL).write_bytes(pickle.dumps({"dense_0.kernel": _Payload()}))
     _refresh_checksum(ckpt, fmt.MODEL)
-    with pytest.raises(pf.CheckpointError, match=r"model\.safetensors is not a readable "
-                       "safetensors file"):
+    with pytest.raises(
+        pf.CheckpointError,
+        match=r"model\.safetensors is not a readable "
+        "safetensors file",
+    ):
         pf.checkpoint.load(ckpt, backend=backend)
     assert not _Payload.target.exists()
 
@@ -130,8 +145,11 @@ def test_directory_with_no_valid_checkpoint(ckpt: Path, tmp_path: Path, backend:
 def test_resume_skips_a_damaged_newest_checkpoint(backend: str, tmp_path: Path) -> None:
     fit(backend, 2, callbacks=(pf.callbacks.ModelCheckpoint(tmp_path),))
     (tmp_path / "epoch-000002" / fmt.OPTIMIZER).unlink()
-    with pytest.warns(UserWarning, match=r"skipped checkpoint .*epoch-000002: .*optimizer"
-                      r"\.safetensors is missing"):
+    with pytest.warns(
+        UserWarning,
+        match=r"skipped checkpoint .*epoch-000002: .*optimizer"
+        r"\.safetensors is missing",
+    ):
         _, trainer, _ = fit(backend, 2, resume_from=tmp_path)
     assert trainer.resume_info["epoch"] == 1
     assert trainer.resume_info["skipped"][0][0].endswith("epoch-000002")

@@ -23,15 +23,25 @@ def test_keep_last_and_every_n_epochs(backend: str, tmp_path: Path) -> None:
     manifest = pf.checkpoint.verify(tmp_path / "epoch-000004")
     training = manifest["training"]
     assert (training["epoch"], training["global_step"], training["step_in_epoch"]) == (4, 24, 0)
-    assert training["loader"] == {"seed": 3, "shuffle": True, "batch_size": 32,
-                                  "drop_remainder": False, "examples": 192,
-                                  "batches_per_epoch": 6}
-    assert training["optimizer"] == {"name": "adam", "config": {"lr": 0.01, "beta1": 0.9,
-                                                                "beta2": 0.999, "eps": 1e-08}}
+    assert training["loader"] == {
+        "seed": 3,
+        "shuffle": True,
+        "batch_size": 32,
+        "drop_remainder": False,
+        "examples": 192,
+        "batches_per_epoch": 6,
+    }
+    assert training["optimizer"] == {
+        "name": "adam",
+        "config": {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08},
+    }
     assert len(training["history"]["loss"]) == 4
     assert manifest["backend"] == backend and manifest["format_version"] == 1
-    assert sorted(manifest["files"]) == ["model.safetensors", "optimizer.safetensors",
-                                         "rng.safetensors"]
+    assert sorted(manifest["files"]) == [
+        "model.safetensors",
+        "optimizer.safetensors",
+        "rng.safetensors",
+    ]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left
 
 

@@ -31,20 +31,34 @@ def _newest_name(directory: Path) -> int:
 
 
 def _start(tmp_path: Path, epochs: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "polyframe.cli", "train", str(tmp_path / "spec.yaml"),
-           "--backend", default_backend(), "--data", f"npz:{tmp_path / 'data.npz'}",
-           "--epochs", str(epochs), "--batch-size", "32", "--checkpoint-dir",
-           str(tmp_path / "ck"), "--keep-last", "2", "--resume"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "polyframe.cli",
+        "train",
+        str(tmp_path / "spec.yaml"),
+        "--backend",
+        default_backend(),
+        "--data",
+        f"npz:{tmp_path / 'data.npz'}",
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "32",
+        "--checkpoint-dir",
+        str(tmp_path / "ck"),
+        "--keep-last",
+        "2",
+        "--resume",
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 @pytest.mark.slow
 def test_sigkill_during_checkpointing_never_loses_a_completed_one(tmp_path: Path) -> None:
     (x, y), (xt, yt) = pf.data.load("digits")
-    np.savez(tmp_path / "data.npz", x_train=x[:64], y_train=y[:64], x_test=xt[:32],
-             y_test=yt[:32])
+    np.savez(tmp_path / "data.npz", x_train=x[:64], y_train=y[:64], x_test=xt[:32], y_test=yt[:32])
     # wide layers: writing a checkpoint (~13 MB, hashed and fsynced) takes longer than an
     # epoch's 2 steps, so most kills land inside a write
     pf.models.mlp(hidden=(1024, 1024)).to_yaml(tmp_path / "spec.yaml")
@@ -73,8 +87,9 @@ def test_sigkill_during_checkpointing_never_loses_a_completed_one(tmp_path: Path
     proc = _start(tmp_path, epochs=newest + 1)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
-    assert re.search(rf"resuming from .*epoch-{newest:06d} \(epoch {newest}, step {2 * newest}",
-                     out)
+    assert re.search(
+        rf"resuming from .*epoch-{newest:06d} \(epoch {newest}, step {2 * newest}", out
+    )
     assert _newest_verified(ck) == newest + 1
     assert not [p for p in ck.iterdir() if p.name.startswith(".")]  # stale temp dirs cleaned
     print(f"{KILLS} kills, {torn_writes} of them left a half-written or half-deleted checkpoint")

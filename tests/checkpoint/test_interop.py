@@ -48,8 +48,9 @@ def test_import_rejects_another_architecture(backend: str, tmp_path: Path) -> No
     make, suffix = NATIVE[backend]
     make(tmp_path / "native")
     with pytest.raises(pf.BackendError) as err:
-        pf.interop.import_weights(pf.models.mlp(hidden=(32,)),
-                                  (tmp_path / "native").with_suffix(suffix))
+        pf.interop.import_weights(
+            pf.models.mlp(hidden=(32,)), (tmp_path / "native").with_suffix(suffix)
+        )
     print(f"{backend}: {err.value}")
     message = str(err.value)
     assert str(tmp_path / "native") in message
@@ -78,18 +79,35 @@ def test_cli_convert_checkpoint_to_native_and_back(backend: str, tmp_path: Path)
     pf.checkpoint.save(tmp_path / "ck", model)
     spec.to_yaml(tmp_path / "spec.yaml")
     run = [sys.executable, "-m", "polyframe.cli", "convert"]
-    out = subprocess.run([*run, str(tmp_path / "ck"), str(tmp_path / f"w{suffix}")],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [*run, str(tmp_path / "ck"), str(tmp_path / f"w{suffix}")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     assert f"{backend} native weights, 10 canonical tensors" in out.stdout
-    out = subprocess.run([*run, str(tmp_path / f"w{suffix}"), str(tmp_path / "ck2"), "--spec",
-                          str(tmp_path / "spec.yaml")], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        [
+            *run,
+            str(tmp_path / f"w{suffix}"),
+            str(tmp_path / "ck2"),
+            "--spec",
+            str(tmp_path / "spec.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     a, b = model.params(), pf.checkpoint.load_params(tmp_path / "ck2")
     assert all(np.array_equal(a[k], b[k]) for k in a)
-    out = subprocess.run([*run, str(tmp_path / f"w{suffix}"), str(tmp_path / "ck3")],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [*run, str(tmp_path / f"w{suffix}"), str(tmp_path / "ck3")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2
     assert out.stderr.strip().splitlines() == [
         f"polyframe: error: reading native weights {str(tmp_path / f'w{suffix}')!r} needs the "

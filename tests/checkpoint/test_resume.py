@@ -50,7 +50,9 @@ def test_resume_across_backends_follows_the_trajectory(
 
 def test_resume_needs_the_same_optimizer(backend: str, tmp_path: Path) -> None:
     fit(backend, 1, callbacks=(pf.callbacks.ModelCheckpoint(tmp_path),))
-    with pytest.raises(pf.CheckpointError, match=r"optimizer state has no tensor .*momentum_buffer"):
+    with pytest.raises(
+        pf.CheckpointError, match=r"optimizer state has no tensor .*momentum_buffer"
+    ):
         fit(backend, 2, resume_from=tmp_path, optimizer=pf.optim.SGD(0.1, momentum=0.9))
 
 
