@@ -55,7 +55,12 @@ def _swapped(steps: Any, tensors: list[torch.Tensor], fn: Callable[[], Any]) -> 
     buffers are restored afterwards too."""
     params = steps.params
     saved = [p.data for p in params]
-    buffers = [(b, b.detach().clone()) for b in steps.native.buffers()]
+    trained = {id(p) for p in params}
+    # everything else a codec may write (buffers, frozen parameters) is restored afterwards
+    others = [
+        t for t in (*steps.native.buffers(), *steps.native.parameters()) if id(t) not in trained
+    ]
+    buffers = [(b, b.detach().clone()) for b in others]
     try:
         with torch.no_grad():
             for p, t in zip(params, tensors, strict=True):
