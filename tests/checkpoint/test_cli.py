@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import polyframe as pf
 from polyframe.backend import default_backend
 
@@ -19,6 +21,7 @@ def _train(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_resume_reports_the_checkpoint_used_and_those_skipped(tmp_path: Path) -> None:
     backend, ck = default_backend(), tmp_path / "ck"
     common = ["--backend", backend, "--checkpoint-dir", str(ck)]

@@ -89,6 +89,7 @@ def test_exported_artifact_runs_without_polyframe(fmt: str, tmp_path: Path) -> N
     assert diff <= 1e-5
 
 
+@pytest.mark.slow
 def test_cli_export_a_checkpoint(backend: str, tmp_path: Path) -> None:
     model = _model_with_statistics(backend)
     pf.checkpoint.save(tmp_path / "ck", model)

@@ -72,6 +72,7 @@ def test_torch_import_refuses_a_code_carrying_pickle(tmp_path: Path) -> None:
     assert not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.slow
 def test_cli_convert_checkpoint_to_native_and_back(backend: str, tmp_path: Path) -> None:
     _, suffix = NATIVE[backend]
     spec = cnn_spec()
