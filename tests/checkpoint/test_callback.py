@@ -33,8 +33,16 @@ def test_keep_last_and_every_n_epochs(backend: str, tmp_path: Path) -> None:
     }
     assert training["optimizer"] == {
         "name": "adam",
-        "config": {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-08},
+        "config": {
+            "lr": 0.01,
+            "weight_decay": 0.0,
+            "decay_all": False,
+            "beta1": 0.9,
+            "beta2": 0.999,
+            "eps": 1e-08,
+        },
     }
+    assert training["lr_state"] == {"override": None, "factor": 1.0}
     assert len(training["history"]["loss"]) == 4
     assert manifest["backend"] == backend and manifest["format_version"] == 1
     assert sorted(manifest["files"]) == [
