@@ -5,8 +5,10 @@ imports no deep-learning framework.
 """
 
 from polyframe import callbacks as callbacks
+from polyframe import checkpoint as checkpoint
 from polyframe import data as data
 from polyframe import distributed as distributed
+from polyframe import interop as interop
 from polyframe import layers as layers
 from polyframe import losses as losses
 from polyframe import metrics as metrics
@@ -20,6 +22,7 @@ from polyframe.backend import get_backend as get_backend
 from polyframe.backend import list_backends as list_backends
 from polyframe.backend import register_lowering as register_lowering
 from polyframe.errors import BackendError as BackendError
+from polyframe.errors import CheckpointError as CheckpointError
 from polyframe.errors import ConfigError as ConfigError
 from polyframe.errors import DataError as DataError
 from polyframe.errors import PolyframeError as PolyframeError

@@ -75,6 +75,23 @@ class AbstractSteps(abc.ABC):
     def wait(self) -> None:
         """Block until queued device work is done (for timing)."""
 
+    # -- checkpoints (polyframe.optim_state defines the canonical names) ---------------------
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        """The optimizer state in canonical form: ``'<param>.<slot>'`` arrays in the canonical
+        layout, and ``step`` where the framework counts updates."""
+        raise BackendError(f"{type(self).__name__} cannot export its optimizer state")
+
+    def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
+        """Replace the optimizer state with a canonical one (``step`` always present)."""
+        raise BackendError(f"{type(self).__name__} cannot import an optimizer state")
+
+    def rng_state(self) -> dict[str, np.ndarray]:
+        """The framework's random streams that training draws from (dropout), as arrays."""
+        return {}
+
+    def load_rng_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore streams saved by :meth:`rng_state` (on the same backend)."""
+
 
 class AbstractBackend(abc.ABC):
     """What a framework plug-in implements. Parameters cross it in the canonical layout."""
@@ -155,6 +172,12 @@ class AbstractBackend(abc.ABC):
             f"the {self.name!r} backend has no data-parallel engine; strategy='data_parallel' "
             "is supported by the torch, tensorflow and jax backends"
         )
+
+    def native_io(self) -> Any:
+        """The backend's native files (see polyframe.interop): an object with
+        ``load_weights(native, path)``, ``save_weights(native, path)`` and
+        ``export(native, spec, path, format)``; None when it has none."""
+        return None
 
 
 # -- lowering tables: (backend name, layer class) -> function ------------------------------

@@ -1,4 +1,5 @@
-"""The ``polyframe`` command: ``info``, ``train``, ``plot``, ``tune`` and ``bench``.
+"""The ``polyframe`` command: ``info``, ``train``, ``plot``, ``tune``, ``bench``, ``convert``
+and ``export``.
 
 User errors print one line and exit with status 2; ``--debug`` shows the traceback.
 """
@@ -89,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--debug", action="store_true", help="show tracebacks")
     _add_tune_parser(sub)
     _add_bench_parser(sub)
+    from polyframe.cli_checkpoint import add_checkpoint_arguments, add_subcommands
+
+    add_checkpoint_arguments(t)
+    add_subcommands(sub)
     return p
 
 
@@ -261,6 +266,9 @@ def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> 
         steps_per_execution=args.steps_per_execution,
         precision=args.precision,
     )
+    from polyframe.cli_checkpoint import checkpointing
+
+    callbacks, resume_from = checkpointing(args, backend)
     history = trainer.fit(
         x_train,
         y_train,
@@ -270,6 +278,8 @@ def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> 
         seed=args.seed,
         validation_data=(x_test, y_test),
         verbose=1,
+        callbacks=callbacks,
+        resume_from=resume_from,
     )
     result = trainer.evaluate(x_test, y_test)
     return {
@@ -320,7 +330,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     classes = int(max(data[0][1].max(), data[1][1].max())) + 1
     spec = pf.load_spec(args.spec) if args.spec else mlp(data[0][0].shape[1:], classes=classes)
     _optimizer(args), _schedule(args)  # bad names fail before any training
-    rows = [_train_one(name, spec, data, args) for name in _backends(args.backend)]
+    names = _backends(args.backend)
+    args.several_backends = len(names) > 1  # then each backend checkpoints into DIR/<backend>
+    rows = [_train_one(name, spec, data, args) for name in names]
     _print_table(rows, args)
     if args.plot_path:
         from polyframe.plot import plot_histories
@@ -332,6 +344,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             json.dumps(
                 {"args": {k: v for k, v in vars(args).items() if k != "argv"}, "runs": rows},
                 indent=2,
+                default=str,
             )
         )
     return 0
@@ -363,12 +376,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv  # what data-parallel workers re-run
     debug = args.debug or "--debug" in argv
     try:
+        from polyframe.cli_checkpoint import cmd_convert, cmd_export
+
         return {
             "info": cmd_info,
             "train": cmd_train,
             "plot": cmd_plot,
             "tune": cmd_tune,
             "bench": cmd_bench,
+            "convert": cmd_convert,
+            "export": cmd_export,
         }[args.command](args)
     except PolyframeError as exc:
         if debug:

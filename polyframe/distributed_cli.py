@@ -34,19 +34,13 @@ def add_arguments(t: argparse.ArgumentParser) -> None:
     g.add_argument("--node-rank", type=int, default=0, help="this host's rank (0 = master)")
     g.add_argument("--master-addr", default="127.0.0.1", help="address of host 0")
     g.add_argument("--master-port", type=int, help="port on host 0 (default: a free one)")
-    g.add_argument("--checkpoint-dir", help="rank 0 saves the parameters here every epoch")
-    g.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
+    # --checkpoint-dir / --resume are the checkpoint options (polyframe/cli_checkpoint.py);
+    # in data-parallel mode rank 0 writes them.
 
 
 def wants_distributed(args: argparse.Namespace) -> bool:
     """True when this ``train`` is a data-parallel run (or a launched worker of one)."""
-    if args.devices is None and args.nnodes == 1 and launched_env() is None:
-        if args.checkpoint_dir or args.resume:
-            raise ConfigError(
-                "--checkpoint-dir and --resume currently need data-parallel mode; add --devices 1"
-            )
-        return False
-    return True
+    return not (args.devices is None and args.nnodes == 1 and launched_env() is None)
 
 
 def _free_port() -> int:

@@ -30,3 +30,8 @@ class ConfigError(PolyframeError, ValueError):
 class BenchError(PolyframeError, RuntimeError):
     """A benchmark run cannot go on: an implementation failed, or it disagrees with the
     reference on the first step's loss."""
+
+
+class CheckpointError(PolyframeError, ValueError):
+    """A checkpoint is missing, incomplete, corrupted, from a newer polyframe, or does not fit
+    the model it is loaded into."""

@@ -149,6 +149,13 @@ class Model:
             self.native, {k: np.asarray(v, dtype=self.dtype) for k, v in params.items()}
         )
 
+    def export(self, path: Any, format: str | None = None) -> Any:
+        """Export for inference with the framework alone (``torch.export``, ``onnx``,
+        ``saved_model``, ``jax.export``); see :func:`polyframe.interop.export`."""
+        from polyframe.interop import export
+
+        return export(self, path, format)
+
     def __repr__(self) -> str:
         return f"Model(backend={self.backend!r}, output_shape={self.spec.output_shape})"
 

@@ -10,6 +10,7 @@ loop read each step's loss (one host sync per step).
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -121,6 +122,10 @@ class Trainer:
         #: ``ReduceLROnPlateau`` (a factor on it).
         self.lr_override: float | None = None
         self.lr_factor = 1.0
+        self.epoch = 0  # completed epochs (what a checkpoint records)
+        self.loader: Loader | None = None
+        self.history: History | None = None
+        self.resume_info: dict[str, Any] | None = None  # set by fit(resume_from=...)
         self.timing: dict[str, float] = {}
         self._schedule = self.schedule
         self._steps: Any = None
@@ -253,6 +258,7 @@ class Trainer:
         sample_weight: Any = None,
         class_weight: dict[int, float] | Iterable[float] | None = None,
         initial_epoch: int = 0,
+        resume_from: str | Path | None = None,
     ) -> History:
         """Train for ``epochs`` over ``(x, y)``, or over a ``pf.data.Loader`` passed as ``x``
         (``y`` None; the Loader's batch size, shuffling and seed then apply); returns the
@@ -260,7 +266,9 @@ class Trainer:
         ``verbose=2``: one line per epoch. ``sample_weight`` (N,) and ``class_weight``
         (``{class: weight}`` or one weight per class) weight the training loss.
         ``initial_epoch`` resumes at that (0-based) epoch: its batches are the ones an
-        uninterrupted run would see (set ``global_step`` to match, as a resume does)."""
+        uninterrupted run would see (set ``global_step`` to match, as a resume does).
+        ``resume_from``: a checkpoint, or a directory of them (the newest that verifies), to
+        continue from (docs/checkpoints.md); ``epochs`` then counts the epochs already done."""
         if not isinstance(epochs, int) or epochs < 1:
             raise DataError(f"epochs must be a positive int, got {epochs!r}")
         if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
@@ -299,6 +307,12 @@ class Trainer:
         if self.schedule.total_steps is None:
             self._schedule = self.schedule.with_total(self.global_step + remaining * per_epoch)
         history = History()
+        self.loader, self.history, start_epoch = loader, history, 0
+        if resume_from is not None:
+            from polyframe.checkpoint.resume import restore
+
+            start_epoch = restore(self, resume_from, loader, history)
+        self.epoch = start_epoch
         extra = {1: [ProgressBar()], 2: [PrintProgress(epochs)]}.get(int(verbose), [])
         extra = extra if self.is_main else []  # data-parallel: rank 0 reports
         cbs = [history, *callbacks, *extra]
@@ -316,7 +330,7 @@ class Trainer:
         self._first = None
         self._start = start
         epochs_run = 0
-        for epoch in range(initial_epoch, epochs):
+        for epoch in range(max(initial_epoch, start_epoch), epochs):
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
             if self._dp:
@@ -344,6 +358,7 @@ class Trainer:
                     {f"val_{k}": v for k, v in _scalars(self._evaluate(*val, batch_size)).items()}
                 )
             logs["lr"] = self.learning_rate(max(self.global_step - 1, 0))
+            self.epoch = epoch + 1
             for cb in cbs:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training:

@@ -39,6 +39,10 @@ BACKENDS = _usable_backends()
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", BACKENDS, scope="session")
+    if "saver" in metafunc.fixturenames and "loader" in metafunc.fixturenames:
+        # every (writing backend, reading backend) pair, e.g. for checkpoints
+        pairs = [(a, b) for a in BACKENDS for b in BACKENDS]
+        metafunc.parametrize(("saver", "loader"), pairs, ids=[f"{a}-{b}" for a, b in pairs])
 
 
 def pytest_report_header(config: pytest.Config) -> str:

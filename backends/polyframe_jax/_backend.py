@@ -144,6 +144,12 @@ class JaxBackend(AbstractBackend):
             self._engine = JaxEngine()
         return self._engine
 
+    def native_io(self) -> Any:
+        """Native weight files and inference export (:mod:`polyframe_jax.export`)."""
+        from polyframe_jax import export
+
+        return export
+
     def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: Any,
                    metrics: Any, compile: bool | None = None, **controls: Any) -> Any:
         """:class:`polyframe_jax.steps.JaxSteps` (``compile=False``: eager, for debugging)."""
@@ -152,7 +158,9 @@ class JaxBackend(AbstractBackend):
         from polyframe_jax.steps import JaxSteps
 
         config = make_config(spec, loss, metrics, **controls)
-        return JaxSteps(native, get_optimizer(optimizer), config, compile)
+        steps = JaxSteps(native, get_optimizer(optimizer), config, compile)
+        steps.spec, steps.opt_spec = spec, get_optimizer(optimizer)  # for checkpoints
+        return steps
 
 
 def _check(native: Any) -> Any:

@@ -224,3 +224,28 @@ class JaxSteps(AbstractSteps):
     def wait(self) -> None:
         """Block until queued device work is done."""
         jax.block_until_ready((self.params, self.rest, self.opt_state, self._acc))
+
+    # -- checkpoints (polyframe_jax.opt_state) ---------------------------------------------------
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimizer state in canonical names and layout."""
+        from polyframe_jax import opt_state
+
+        return opt_state.export_state(self)
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Replace the optimizer state by a canonical one."""
+        from polyframe_jax import opt_state
+
+        opt_state.import_state(self, state)
+
+    def rng_state(self) -> dict[str, Any]:
+        """The dropout streams' keys and counters."""
+        from polyframe_jax import opt_state
+
+        return opt_state.rng_state(self)
+
+    def load_rng_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`rng_state` returned."""
+        from polyframe_jax import opt_state
+
+        opt_state.load_rng_state(self, state)

@@ -114,6 +114,12 @@ class TensorFlowBackend(AbstractBackend):
             self._engine = TensorFlowEngine()
         return self._engine
 
+    def native_io(self) -> Any:
+        """Native weight files and inference export (:mod:`polyframe_tensorflow.export`)."""
+        from polyframe_tensorflow import export
+
+        return export
+
     def make_steps(
         self,
         native: Any,
@@ -131,4 +137,7 @@ class TensorFlowBackend(AbstractBackend):
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
 
         config = make_config(spec, loss, metrics, **controls)
-        return TensorFlowSteps(native, get_optimizer(optimizer), config, choose_mode(spec, compile))
+        opt = get_optimizer(optimizer)
+        steps = TensorFlowSteps(native, opt, config, choose_mode(spec, compile))
+        steps.spec, steps.opt_spec = spec, opt  # for checkpoints
+        return steps

@@ -222,3 +222,28 @@ class TensorFlowSteps(AbstractSteps):
         """Block until the queued steps are done (reads one scalar)."""
         self._acc["train"].count.numpy()
         self._acc["eval"].count.numpy()
+
+    # -- checkpoints (polyframe_tensorflow.opt_state) ---------------------------------------------------
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimizer state in canonical names and layout."""
+        from polyframe_tensorflow import opt_state
+
+        return opt_state.export_state(self)
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Replace the optimizer state by a canonical one."""
+        from polyframe_tensorflow import opt_state
+
+        opt_state.import_state(self, state)
+
+    def rng_state(self) -> dict[str, Any]:
+        """The dropout layers' seed-generator states."""
+        from polyframe_tensorflow import opt_state
+
+        return opt_state.rng_state(self)
+
+    def load_rng_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`rng_state` returned."""
+        from polyframe_tensorflow import opt_state
+
+        opt_state.load_rng_state(self, state)

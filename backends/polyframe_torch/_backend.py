@@ -132,6 +132,12 @@ class TorchBackend(AbstractBackend):
             self._engine = TorchEngine(self)
         return self._engine
 
+    def native_io(self) -> Any:
+        """Native weight files and inference export (:mod:`polyframe_torch.export`)."""
+        from polyframe_torch import export
+
+        return export
+
     def make_steps(
         self,
         native: Any,

@@ -64,6 +64,7 @@ class TorchSteps(AbstractSteps):
         self.device = first.device if first is not None else torch.device("cpu")
         self.dtype = first.dtype if first is not None else torch.float32
         self.params = [p for p in native.parameters() if p.requires_grad]
+        self.opt_spec = optimizer
         self.optimizer = make_optimizer(optimizer, self.params, fused) if self.params else None
         self._loss = loss_fn(config.loss)
         self._int_labels = config.loss.name == "cross_entropy"
@@ -198,3 +199,28 @@ class TorchSteps(AbstractSteps):
             torch.cuda.synchronize(self.device)
         elif self.device.type == "mps":
             torch.mps.synchronize()
+
+    # -- checkpoints (polyframe_torch.opt_state) -----------------------------------------
+    def optimizer_state(self) -> dict[str, Any]:
+        """The optimizer state in canonical names and layout."""
+        from polyframe_torch import opt_state
+
+        return opt_state.export_state(self)
+
+    def load_optimizer_state(self, state: dict[str, Any]) -> None:
+        """Replace the optimizer state by a canonical one."""
+        from polyframe_torch import opt_state
+
+        opt_state.import_state(self, state)
+
+    def rng_state(self) -> dict[str, Any]:
+        """torch's generator states (dropout masks)."""
+        from polyframe_torch import opt_state
+
+        return opt_state.rng_state()
+
+    def load_rng_state(self, state: dict[str, Any]) -> None:
+        """Restore torch's generator states."""
+        from polyframe_torch import opt_state
+
+        opt_state.load_rng_state(state)
