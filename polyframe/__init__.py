@@ -5,16 +5,12 @@ imports no deep-learning framework.
 """
 
 from polyframe import callbacks as callbacks
-from polyframe import checkpoint as checkpoint
 from polyframe import data as data
-from polyframe import distributed as distributed
-from polyframe import interop as interop
 from polyframe import layers as layers
 from polyframe import losses as losses
 from polyframe import metrics as metrics
 from polyframe import models as models
 from polyframe import optim as optim
-from polyframe import reference as reference
 from polyframe import schedules as schedules
 from polyframe.backend import AbstractBackend as AbstractBackend
 from polyframe.backend import AbstractSteps as AbstractSteps
@@ -30,7 +26,6 @@ from polyframe.errors import SpecError as SpecError
 from polyframe.init import init_params as init_params
 from polyframe.model import Model as Model
 from polyframe.model import build as build
-from polyframe.reference import register_reference as register_reference
 from polyframe.spec import Graph as Graph
 from polyframe.spec import Sequential as Sequential
 from polyframe.spec import load_spec as load_spec
@@ -41,11 +36,19 @@ from polyframe.tune import tune as tune
 __version__ = "0.1.0"
 
 
+_LAZY = ("bench", "checkpoint", "distributed", "interop", "reference")
+
+
 def __getattr__(name: str) -> object:
-    """``pf.bench`` is imported on first use: the harness needs modules (subprocess,
-    statistics, ...) that ``import polyframe`` should not pay for."""
-    if name == "bench":
+    """``pf.bench``, ``pf.checkpoint``, ``pf.distributed``, ``pf.interop`` and
+    ``pf.reference`` (with ``pf.register_reference``) are imported on first use: they need
+    modules that ``import polyframe`` should not pay for."""
+    if name == "register_reference":
+        from polyframe.reference import register_reference
+
+        return register_reference
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module("polyframe.bench")
+        return importlib.import_module(f"polyframe.{name}")
     raise AttributeError(f"module 'polyframe' has no attribute {name!r}")

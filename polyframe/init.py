@@ -17,7 +17,7 @@ import numpy as np
 from polyframe.errors import SpecError
 from polyframe.spec.layer import ParamSpec
 
-Initializer = Callable[[tuple[int, ...], np.random.Generator], np.ndarray]
+Initializer = Callable[[tuple[int, ...], "np.random.Generator"], np.ndarray]
 
 
 def _fans(shape: tuple[int, ...]) -> tuple[int, int]:

@@ -17,7 +17,6 @@ import numpy as np
 
 from polyframe.callbacks import Callback, History, PrintProgress, ProgressBar
 from polyframe.data.loader import Loader
-from polyframe.distributed import DataParallel, check_strategy
 from polyframe.errors import ConfigError, DataError
 from polyframe.losses import Loss, check_targets, get_loss, sample_weights
 from polyframe.metrics import check_metrics, plan
@@ -131,6 +130,8 @@ class Trainer:
         self._steps: Any = None
         self._plain_steps: Any = None
         # strategy="data_parallel": the framework's own engine (polyframe/distributed.py)
+        from polyframe.distributed import DataParallel, check_strategy  # lazy: sockets, launcher
+
         self.strategy = check_strategy(strategy)
         if self.strategy:
             self._check_parallel_config()

@@ -6,7 +6,6 @@
 
 from polyframe.callbacks.base import Callback as Callback
 from polyframe.callbacks.base import History as History
-from polyframe.callbacks.checkpoint import ModelCheckpoint as ModelCheckpoint
 from polyframe.callbacks.loggers import CSVLogger as CSVLogger
 from polyframe.callbacks.loggers import JSONLLogger as JSONLLogger
 from polyframe.callbacks.loggers import TensorBoard as TensorBoard
@@ -16,3 +15,12 @@ from polyframe.callbacks.schedule import LearningRateScheduler as LearningRateSc
 from polyframe.callbacks.schedule import ReduceLROnPlateau as ReduceLROnPlateau
 from polyframe.callbacks.stopping import EarlyStopping as EarlyStopping
 from polyframe.callbacks.stopping import TerminateOnNaN as TerminateOnNaN
+
+
+def __getattr__(name: str) -> object:
+    """``ModelCheckpoint`` loads the checkpoint format (hashing, safetensors) on first use."""
+    if name == "ModelCheckpoint":
+        from polyframe.callbacks.checkpoint import ModelCheckpoint
+
+        return ModelCheckpoint
+    raise AttributeError(f"module 'polyframe.callbacks' has no attribute {name!r}")

@@ -138,5 +138,5 @@ def test_trainer_fits_from_a_loader() -> None:
     assert trainer.evaluate(xt, yt)["accuracy"] > 0.85
     with pytest.raises(pf.DataError, match="Loader's x batches are float64"):
         trainer.fit(pf.data.Loader(x.astype(np.float64), y))
-    with pytest.raises(pf.DataError, match="y must be None"):
+    with pytest.raises(pf.DataError, match="must be None"):
         trainer.fit(loader, y)
