@@ -1,17 +1,14 @@
 """polyframe: write a model once, train it natively on PyTorch, TensorFlow/Keras or JAX/Flax.
 
 The public API is what this module names; everything else is private. Importing polyframe
-imports no deep-learning framework.
+imports no deep-learning framework, and the parts a script may never touch (training, data,
+tuning, checkpoints, benchmarks, the numpy reference) load on first use (PEP 562), so that
+``import polyframe`` stays fast.
 """
 
-from polyframe import callbacks as callbacks
-from polyframe import data as data
+from typing import TYPE_CHECKING
+
 from polyframe import layers as layers
-from polyframe import losses as losses
-from polyframe import metrics as metrics
-from polyframe import models as models
-from polyframe import optim as optim
-from polyframe import schedules as schedules
 from polyframe.backend import AbstractBackend as AbstractBackend
 from polyframe.backend import AbstractSteps as AbstractSteps
 from polyframe.backend import get_backend as get_backend
@@ -30,25 +27,40 @@ from polyframe.spec import Graph as Graph
 from polyframe.spec import Sequential as Sequential
 from polyframe.spec import load_spec as load_spec
 from polyframe.spec import loads_spec as loads_spec
-from polyframe.trainer import Trainer as Trainer
-from polyframe.tune import tune as tune
+from polyframe.tune import tune as tune  # light: Optuna loads when a study runs
+
+if TYPE_CHECKING:  # what the lazy names below resolve to
+    from polyframe import callbacks, data, losses, metrics, models, optim, schedules  # noqa: F401
+    from polyframe.reference import register_reference  # noqa: F401
+    from polyframe.trainer import Trainer  # noqa: F401
 
 __version__ = "0.1.0"
 
-
-_LAZY = ("bench", "checkpoint", "distributed", "interop", "reference")
+#: Sub-modules loaded on first attribute access.
+_LAZY_MODULES = (
+    "bench", "callbacks", "checkpoint", "data", "distributed", "interop", "losses", "metrics",
+    "models", "optim", "reference", "schedules",
+)  # fmt: skip
+#: Names loaded on first access: name -> (module, attribute).
+_LAZY_NAMES = {
+    "Trainer": ("polyframe.trainer", "Trainer"),
+    "register_reference": ("polyframe.reference", "register_reference"),
+}
 
 
 def __getattr__(name: str) -> object:
-    """``pf.bench``, ``pf.checkpoint``, ``pf.distributed``, ``pf.interop`` and
-    ``pf.reference`` (with ``pf.register_reference``) are imported on first use: they need
-    modules that ``import polyframe`` should not pay for."""
-    if name == "register_reference":
-        from polyframe.reference import register_reference
+    """Load the lazy sub-modules and names of the public API on first use."""
+    import importlib
 
-        return register_reference
-    if name in _LAZY:
-        import importlib
-
+    if name in _LAZY_MODULES:
         return importlib.import_module(f"polyframe.{name}")
+    if name in _LAZY_NAMES:
+        module, attr = _LAZY_NAMES[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'polyframe' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY_MODULES, *_LAZY_NAMES])
