@@ -285,8 +285,8 @@ class Trainer:
         if isinstance(x, Loader):
             if y is not None or sample_weight is not None:
                 raise DataError(
-                    "fit: x is a Loader, so y and sample_weight must be None (labels come "
-                    "from it; use class_weight, or arrays, for weights)"
+                    "fit: x is a Loader, so y must be None (labels come from it), and so must "
+                    "sample_weight (use class_weight, or arrays, for weights)"
                 )
             loader = x
             self._check_loader(loader)

@@ -82,7 +82,7 @@ class JaxSteps(AbstractSteps):
             return jax.jit(fn, donate_argnums=donate) if compile is not False else fn
 
         self._train = jit(self._train_fn, (0, 1, 2, 3))
-        self._train_acc = jit(self._train_acc_fn, (0, 1, 2, 3, 4))
+        self._train_acc = jit(self._train_acc_fn, (0, 1, 2, 3))  # gacc is consumed
         self._accumulate = jit(self._accumulate_fn, (1, 2, 3))
         self._train_many = jit(self._train_many_fn, (0, 1, 2, 3))
         self._evaluate = jit(self._eval_fn, (2,))
