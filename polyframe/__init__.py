@@ -1,8 +1,8 @@
 """polyframe: write a model once, train it natively on PyTorch, TensorFlow/Keras or JAX/Flax.
 
 The public API is what this module names; everything else is private. Importing polyframe
-imports no deep-learning framework, and the parts a script may never touch (training, data,
-tuning, checkpoints, benchmarks, the numpy reference) load on first use (PEP 562), so that
+imports no deep-learning framework and not even numpy: models, training, data, tuning,
+checkpoints, benchmarks and the numpy reference load on first use (PEP 562), so that
 ``import polyframe`` stays fast.
 """
 
@@ -20,9 +20,6 @@ from polyframe.errors import ConfigError as ConfigError
 from polyframe.errors import DataError as DataError
 from polyframe.errors import PolyframeError as PolyframeError
 from polyframe.errors import SpecError as SpecError
-from polyframe.init import init_params as init_params
-from polyframe.model import Model as Model
-from polyframe.model import build as build
 from polyframe.spec import Graph as Graph
 from polyframe.spec import Sequential as Sequential
 from polyframe.spec import load_spec as load_spec
@@ -32,6 +29,8 @@ from polyframe.tune import tune as tune  # light: Optuna loads when a study runs
 if TYPE_CHECKING:  # what the lazy names below resolve to
     from polyframe import callbacks, data, losses, metrics, models, optim, schedules  # noqa: F401
     from polyframe.reference import register_reference  # noqa: F401
+    from polyframe.init import init_params  # noqa: F401
+    from polyframe.model import Model, build  # noqa: F401
     from polyframe.trainer import Trainer  # noqa: F401
 
 __version__ = "0.1.0"
@@ -43,7 +42,10 @@ _LAZY_MODULES = (
 )  # fmt: skip
 #: Names loaded on first access: name -> (module, attribute).
 _LAZY_NAMES = {
+    "Model": ("polyframe.model", "Model"),
     "Trainer": ("polyframe.trainer", "Trainer"),
+    "build": ("polyframe.model", "build"),
+    "init_params": ("polyframe.init", "init_params"),
     "register_reference": ("polyframe.reference", "register_reference"),
 }
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import abc
 import os
-from typing import Any, Callable, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from polyframe.errors import BackendError
-from polyframe.optim import Optimizer
+
+if TYPE_CHECKING:  # numpy and the optimizers load with the first model, not with polyframe
+    import numpy as np
+
+    from polyframe.optim import Optimizer
 
 GROUP = "polyframe.backends"
 ALIASES = {"pytorch": "torch", "tf": "tensorflow", "keras": "tensorflow", "flax": "jax"}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from polyframe.spec.inputs import check_rank, positive_int, single
 from polyframe.spec.layer import Layer, ParamSpec, Shape, check, register_layer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 POSITION_MODES = ("learned", "sinusoidal")
 
@@ -37,6 +39,8 @@ class Embedding(Layer):
 
     def check_tokens(self, tokens: np.ndarray) -> str | None:
         """None when every id is in ``[0, input_dim)``, else what is wrong and where."""
+        import numpy as np
+
         if not np.issubdtype(tokens.dtype, np.integer):
             return f"expects integer token ids, got dtype {tokens.dtype}"
         bad = (tokens < 0) | (tokens >= self.input_dim)
@@ -52,6 +56,8 @@ class Embedding(Layer):
 def sinusoidal_table(length: int, dim: int) -> np.ndarray:
     """``[length, dim]`` float64: ``PE[t, 2i] = sin(t / 10000^(2i/dim))``, ``PE[t, 2i+1] = cos``
     of the same angle (Vaswani et al., interleaved)."""
+    import numpy as np
+
     pos = np.arange(length, dtype=np.float64)[:, None]
     i = np.arange(dim)
     angle = pos / np.power(10000.0, (2 * (i // 2)) / dim)[None, :]

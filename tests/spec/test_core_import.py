@@ -26,6 +26,12 @@ def test_import_polyframe_imports_no_framework() -> None:
     assert out == ""
 
 
+def test_import_polyframe_defers_numpy() -> None:
+    """numpy is most of an import's cost; it loads with the first model, not with the spec DSL."""
+    out = _run("import sys, polyframe as pf; pf.layers.Dense(3); print('numpy' in sys.modules)")
+    assert out == "False"
+
+
 def test_import_polyframe_is_fast() -> None:
     code = "import time; t = time.perf_counter(); import polyframe; print(time.perf_counter() - t)"
     best = min(float(_run(code)) for _ in range(5))
