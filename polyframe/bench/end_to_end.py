@@ -57,14 +57,17 @@ def import_time(repeats: int = 5) -> dict[str, Any]:
     }
 
 
-def train_to_accuracy(backend: str, timeout_s: float = 600.0) -> dict[str, Any]:
-    """Run the training worker for ``backend``; add the process's whole wall time."""
+def train_to_accuracy(
+    backend: str, threads: int | None = None, timeout_s: float = 600.0
+) -> dict[str, Any]:
+    """Run the training worker for ``backend`` (``threads`` pinned as in the benchmark); add
+    the process's whole wall time."""
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "polyframe.bench.end_to_end", backend],
+        [sys.executable, "-m", "polyframe.bench.end_to_end", backend, str(threads or 0)],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=_env(threads),
         timeout=timeout_s,
     )
     wall = time.perf_counter() - start
