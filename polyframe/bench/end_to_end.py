@@ -26,10 +26,13 @@ _IMPORT_PROBE = (
 )
 
 
-def _env() -> dict[str, str]:
+def _env(threads: int | None = None) -> dict[str, str]:
     import os
 
-    return {**os.environ, "PYTHONPATH": _pythonpath()}
+    from polyframe.bench.threads import thread_env
+
+    pinned = thread_env(threads) if threads else {}
+    return {**os.environ, **pinned, "PYTHONPATH": _pythonpath()}
 
 
 def import_time(repeats: int = 5) -> dict[str, Any]:
@@ -54,14 +57,17 @@ def import_time(repeats: int = 5) -> dict[str, Any]:
     }
 
 
-def train_to_accuracy(backend: str, timeout_s: float = 600.0) -> dict[str, Any]:
-    """Run the training worker for ``backend``; add the process's whole wall time."""
+def train_to_accuracy(
+    backend: str, threads: int | None = None, timeout_s: float = 600.0
+) -> dict[str, Any]:
+    """Run the training worker for ``backend`` (``threads`` pinned as in the benchmark); add
+    the process's whole wall time."""
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "polyframe.bench.end_to_end", backend],
+        [sys.executable, "-m", "polyframe.bench.end_to_end", backend, str(threads or 0)],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=_env(threads),
         timeout=timeout_s,
     )
     wall = time.perf_counter() - start
@@ -72,9 +78,13 @@ def train_to_accuracy(backend: str, timeout_s: float = 600.0) -> dict[str, Any]:
     return {**json.loads(lines[-1]), "process_s": wall}
 
 
-def _train(backend: str) -> dict[str, Any]:
+def _train(backend: str, threads: int = 0) -> dict[str, Any]:
     import polyframe as pf
+    from polyframe.bench.threads import apply_in_process
     from polyframe.cli import DEFAULTS
+
+    if threads:
+        apply_in_process(backend, threads)
 
     class StopAt(pf.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -110,4 +120,4 @@ def _train(backend: str) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_train(sys.argv[1])))
+    print(json.dumps(_train(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0)))

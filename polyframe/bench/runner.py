@@ -253,6 +253,6 @@ def run(
         from polyframe.bench.end_to_end import import_time, train_to_accuracy
 
         result["import"] = import_time()
-        result["train"] = [train_to_accuracy(b) for b in backends]
+        result["train"] = [train_to_accuracy(b, threads) for b in backends]
     result["elapsed_s"] = time.perf_counter() - started
     return result
