@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from polyframe.bench import allocator
+
 
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform``)."""
@@ -50,6 +52,7 @@ def describe(threads: int) -> dict[str, Any]:
         "cpu": cpu_model(),
         "cores": os.cpu_count() or 1,
         "threads": threads,
+        "allocator": allocator.describe(),
         "os": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,

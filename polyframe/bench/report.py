@@ -89,7 +89,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"float32 matmul peak {m['matmul_peak_gflops']:.0f} GFLOP/s · load average "
         f"{m['load_before']} before, {m['load_after']} after · {c['rounds']} interleaved "
         f"windows per implementation, {c['warmup_steps']}+ warm-up steps · "
-        f"{result['elapsed_s']:.0f} s",
+        f"{result['elapsed_s']:.0f} s"
+        + (f" · every worker with {m['allocator']}" if m.get("allocator") else ""),
         "",
         "Median step time (ms) and median per-window ratio polyframe / other (< 1: polyframe "
         "faster; ✗: target missed, <= 1.05 vs native, <= 1.0 vs Keras 3).",

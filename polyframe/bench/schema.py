@@ -117,6 +117,7 @@ SCHEMA: dict[str, Any] = {
                 "cpu": _STR,
                 "cores": {"type": "integer", "minimum": 1},
                 "threads": {"type": "integer", "minimum": 1},
+                "allocator": _STR,
                 "load_before": {"type": "array", "items": _NUM},
                 "load_after": {"type": "array", "items": _NUM},
                 "matmul_peak_gflops": _NUM,

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from polyframe.bench.allocator import allocator_env
 from polyframe.bench.threads import thread_env
 from polyframe.errors import BenchError
 
@@ -37,7 +38,7 @@ class WorkerProcess:
         steps: int,
     ) -> None:
         self.label = f"{impl} ({suite}, {backend})"
-        env = {**os.environ, **thread_env(threads), "PYTHONPATH": _pythonpath()}
+        env = {**os.environ, **thread_env(threads), **allocator_env(), "PYTHONPATH": _pythonpath()}
         env.pop("KERAS_BACKEND", None)
         self._log = tempfile.TemporaryFile(mode="w+")
         cmd = [
