@@ -28,9 +28,9 @@ from polyframe.tune import tune as tune  # light: Optuna loads when a study runs
 
 if TYPE_CHECKING:  # what the lazy names below resolve to
     from polyframe import callbacks, data, losses, metrics, models, optim, schedules  # noqa: F401
-    from polyframe.reference import register_reference  # noqa: F401
     from polyframe.init import init_params  # noqa: F401
     from polyframe.model import Model, build  # noqa: F401
+    from polyframe.reference import register_reference  # noqa: F401
     from polyframe.trainer import Trainer  # noqa: F401
 
 __version__ = "0.1.0"

@@ -150,8 +150,16 @@ class JaxBackend(AbstractBackend):
 
         return export
 
-    def make_steps(self, native: Any, spec: Any, optimizer: Optimizer, loss: Any,
-                   metrics: Any, compile: bool | None = None, **controls: Any) -> Any:
+    def make_steps(
+        self,
+        native: Any,
+        spec: Any,
+        optimizer: Optimizer,
+        loss: Any,
+        metrics: Any,
+        compile: bool | None = None,
+        **controls: Any,
+    ) -> Any:
         """:class:`polyframe_jax.steps.JaxSteps` (``compile=False``: eager, for debugging)."""
         from polyframe.optim import get_optimizer
         from polyframe.step_config import make_config

@@ -30,9 +30,17 @@ class BatchNormLayer(nnx.Module):
     """Batch normalization over the last axis. ``momentum`` is the fraction of the running
     statistics kept; ``var`` is updated with the unbiased batch variance."""
 
-    def __init__(self, num_features: int, *, momentum: float = 0.9, epsilon: float = 1e-5,
-                 use_scale: bool = True, use_bias: bool = True, dtype: Any = jnp.float32,
-                 use_running_average: bool = True):
+    def __init__(
+        self,
+        num_features: int,
+        *,
+        momentum: float = 0.9,
+        epsilon: float = 1e-5,
+        use_scale: bool = True,
+        use_bias: bool = True,
+        dtype: Any = jnp.float32,
+        use_running_average: bool = True,
+    ):
         c = (num_features,)
         self.scale = nnx.Param(jnp.ones(c, dtype)) if use_scale else nnx.data(None)
         self.bias = nnx.Param(jnp.zeros(c, dtype)) if use_bias else nnx.data(None)
@@ -85,7 +93,11 @@ def _load(module: BatchNormLayer, local: dict[str, np.ndarray]) -> None:
 def lower_batchnorm(layer: BatchNorm, node: Node) -> Lowered:
     """BatchNorm -> :class:`BatchNormLayer` with a gamma/beta/moving_* <-> Flax-name mapping."""
     module = BatchNormLayer(
-        node.input_shape[-1], momentum=layer.momentum, epsilon=layer.epsilon,
-        use_scale=layer.scale, use_bias=layer.center, dtype=lowering_dtype(),
+        node.input_shape[-1],
+        momentum=layer.momentum,
+        epsilon=layer.epsilon,
+        use_scale=layer.scale,
+        use_bias=layer.center,
+        dtype=lowering_dtype(),
     )
     return Lowered(module, _load, _dump)

@@ -25,8 +25,7 @@ class PolyframeGraph(AbstractPolyframeModule):
         self.input_names = tuple(spec.input_names)
         self.output_names = tuple(spec.output_names)
         self.plan = tuple(
-            (node.name, node.output, tuple(node.inputs), node.takes_list)
-            for node in spec.nodes
+            (node.name, node.output, tuple(node.inputs), node.takes_list) for node in spec.nodes
         )
 
     def __call__(self, *inputs: Any) -> jax.Array | tuple[jax.Array, ...]:

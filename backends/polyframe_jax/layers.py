@@ -53,8 +53,9 @@ def _padding(node: Node, kernel, strides, dilation, padding: str) -> Any:
 class DenseLayer(nnx.Linear):
     """``nnx.Linear`` followed by a canonical activation."""
 
-    def __init__(self, in_features: int, out_features: int, *, activation: str = "identity",
-                 **kwargs: Any):
+    def __init__(
+        self, in_features: int, out_features: int, *, activation: str = "identity", **kwargs: Any
+    ):
         super().__init__(in_features, out_features, **kwargs)
         self.activation = activation
 
@@ -65,8 +66,15 @@ class DenseLayer(nnx.Linear):
 class ConvLayer(nnx.Conv):
     """``nnx.Conv`` (NHWC, kernel ``[kh, kw, in/groups, out]``) followed by an activation."""
 
-    def __init__(self, in_features: int, out_features: int, kernel_size: Any, *,
-                 activation: str = "identity", **kwargs: Any):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        kernel_size: Any,
+        *,
+        activation: str = "identity",
+        **kwargs: Any,
+    ):
         super().__init__(in_features, out_features, kernel_size, **kwargs)
         self.activation = activation
 
@@ -125,9 +133,16 @@ def lower_dense(layer: Dense, node: Node) -> nnx.Module:
     """Dense -> :class:`DenseLayer` (``nnx.Linear``)."""
     dtype = lowering_dtype()
     return DenseLayer(
-        node.input_shape[-1], layer.units, activation=layer.activation, use_bias=layer.use_bias,
-        dtype=dtype, param_dtype=dtype, precision=PRECISION, kernel_init=_zeros,
-        bias_init=_zeros, rngs=nnx.Rngs(0),
+        node.input_shape[-1],
+        layer.units,
+        activation=layer.activation,
+        use_bias=layer.use_bias,
+        dtype=dtype,
+        param_dtype=dtype,
+        precision=PRECISION,
+        kernel_init=_zeros,
+        bias_init=_zeros,
+        rngs=nnx.Rngs(0),
     )
 
 
@@ -136,12 +151,21 @@ def lower_conv2d(layer: Conv2D, node: Node) -> nnx.Module:
     """Conv2D -> :class:`ConvLayer` (``nnx.Conv`` with explicit padding, dilation, groups)."""
     dtype = lowering_dtype()
     return ConvLayer(
-        node.input_shape[-1], layer.filters, layer.kernel_size, activation=layer.activation,
+        node.input_shape[-1],
+        layer.filters,
+        layer.kernel_size,
+        activation=layer.activation,
         strides=layer.strides,
         padding=_padding(node, layer.kernel_size, layer.strides, layer.dilation, layer.padding),
-        kernel_dilation=layer.dilation, feature_group_count=layer.groups,
-        use_bias=layer.use_bias, dtype=dtype, param_dtype=dtype, precision=PRECISION,
-        kernel_init=_zeros, bias_init=_zeros, rngs=nnx.Rngs(0),
+        kernel_dilation=layer.dilation,
+        feature_group_count=layer.groups,
+        use_bias=layer.use_bias,
+        dtype=dtype,
+        param_dtype=dtype,
+        precision=PRECISION,
+        kernel_init=_zeros,
+        bias_init=_zeros,
+        rngs=nnx.Rngs(0),
     )
 
 

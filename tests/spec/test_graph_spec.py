@@ -143,7 +143,9 @@ def test_concatenate_mismatch_names_the_layer() -> None:
 
 def test_dangling_node_names_the_layer() -> None:
     data = _data([{"layer": "d1", "inputs": ["x"]}, {"layer": "d2", "inputs": ["x"]}])
-    with pytest.raises(pf.SpecError, match=r"nodes\[0\] 'd1' \(Dense\): its output 'd1' is used by"):
+    with pytest.raises(
+        pf.SpecError, match=r"nodes\[0\] 'd1' \(Dense\): its output 'd1' is used by"
+    ):
         pf.Graph.from_dict(data)
 
 

@@ -62,15 +62,17 @@ def _lower_scale(layer, node):
 
 
 def _cnn():
-    return pf.Sequential([
-        L.Input((6, 6, 2)),
-        L.Conv2D(4, 3, padding="same", activation="relu", name="conv"),
-        L.BatchNorm(name="bn"),
-        L.MaxPool2D(2),
-        L.Flatten(),
-        L.Dropout(0.25, name="drop"),
-        L.Dense(3, name="out"),
-    ])
+    return pf.Sequential(
+        [
+            L.Input((6, 6, 2)),
+            L.Conv2D(4, 3, padding="same", activation="relu", name="conv"),
+            L.BatchNorm(name="bn"),
+            L.MaxPool2D(2),
+            L.Flatten(),
+            L.Dropout(0.25, name="drop"),
+            L.Dense(3, name="out"),
+        ]
+    )
 
 
 def _data(n=16, seed=0):
