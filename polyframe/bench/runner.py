@@ -1,9 +1,11 @@
 """The benchmark runner: every (implementation, suite, backend) in its own worker process,
 windows interleaved across implementations, ratios taken within one run.
 
-For one suite on one backend, the workers are started and set up one after the other (so the
-first step, which compiles, is timed on a quiet machine); then warm-up windows; then ``rounds``
-rounds, each timing one window of every implementation, in an order rotated every round.
+For one suite on one backend, the workers (two per implementation, started in mirrored order
+A B C .. C B A) are set up one after the other (so the first step, which compiles, is timed on
+a quiet machine); then warm-up windows; then ``rounds`` rounds, each timing one window of every
+implementation, in an order rotated every round, on the first replicas in even rounds and the
+second in odd ones.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ SCHEMA = "polyframe.bench/1"
 AGAINST = ("docs", "tuned", "keras")
 #: The first-step loss every implementation must match (absolute, vs the numpy reference).
 LOSS_TOLERANCE = 1e-5
+#: Worker processes per implementation (started in mirrored order; rounds alternate them).
+REPLICAS = 2
 #: Targets from BENCHMARKS.md: polyframe / other median step-time ratio at most this.
 TARGETS = {"tuned": 1.05, "docs": 1.05, "keras": 1.0}
 
@@ -114,17 +118,23 @@ def run_group(
     steps = steps or suite.steps_per_window
     ref_loss = reference_loss(suite, seed)
     flops = train_step_flops(suite.spec(), suite.batch_size)
-    workers: dict[str, WorkerProcess] = {}
+    # Two worker processes per implementation, started in the order A B C .. C B A: a
+    # process's start position biases its speed by a few percent on a shared machine
+    # (measured: the same native loop in two processes, 1.03 or 0.95 depending only on which
+    # started first), so each round pairs replicas from mirrored positions.
+    order = [*((name, 0) for name in impls), *((name, 1) for name in reversed(impls))]
+    workers: dict[tuple[str, int], WorkerProcess] = {}
     setups: dict[str, dict[str, Any]] = {}
     windows: dict[str, list[float]] = {name: [] for name in impls}
     cpu: dict[str, list[float]] = {name: [] for name in impls}
     try:
-        for name in impls:
-            log(f"  {suite.name}/{backend}: starting {name}")
-            workers[name] = WorkerProcess(
+        for name, replica in order:
+            log(f"  {suite.name}/{backend}: starting {name} ({replica + 1}/{REPLICAS})")
+            worker = workers[name, replica] = WorkerProcess(
                 name, suite.name, backend, threads, seed, str(reference_dir), steps
             )
-            setups[name] = setup = workers[name].ask("setup")
+            setup = worker.ask("setup")
+            setups.setdefault(name, setup)
             diff = abs(setup["first_loss"] - ref_loss)
             if not diff <= LOSS_TOLERANCE:
                 raise BenchError(
@@ -134,15 +144,15 @@ def run_group(
                     "do not train the same model, so their times are not comparable"
                 )
             for _ in range(max(1, math.ceil(warmup_steps / steps))):
-                workers[name].ask("window")
+                worker.ask("window")
         for r in range(rounds):
-            order = impls[r % len(impls) :] + impls[: r % len(impls)]
-            for name in order:
-                answer = workers[name].ask("window")
+            rotated = impls[r % len(impls) :] + impls[: r % len(impls)]
+            for name in rotated:
+                answer = workers[name, r % REPLICAS].ask("window")
                 windows[name].append(answer["s"])
                 cpu[name].append(answer["cpu_s"])
                 time.sleep(0.05)  # let the last worker's spinning threads go idle
-        finals = {name: w.ask("finish") for name, w in workers.items()}
+        finals = {key: w.ask("finish") for key, w in workers.items()}
     finally:
         for w in workers.values():
             w.close()
@@ -156,7 +166,7 @@ def run_group(
             "first_step_s": s["first_step_s"],
             "first_loss": s["first_loss"],
             "loss_diff": abs(s["first_loss"] - ref_loss),
-            "peak_rss_mb": finals[name]["peak_rss_mb"],
+            "peak_rss_mb": max(finals[name, i]["peak_rss_mb"] for i in range(REPLICAS)),
             "windows_s": windows[name],
             "windows_cpu_s": cpu[name],
             **step_stats(windows[name], steps, suite.batch_size, flops, peak_gflops),
