@@ -77,6 +77,7 @@ class JaxSteps(AbstractSteps):
         self._gacc: Any = None  # sum of n_i * grad_i over pending micro-batches
         self._pending = 0
         self._last: Any = None
+        self._lr: tuple[float, jax.Array] | None = None
 
         def jit(fn: Any, donate: tuple[int, ...]) -> Any:
             return jax.jit(fn, donate_argnums=donate) if compile is not False else fn
@@ -157,9 +158,15 @@ class JaxSteps(AbstractSteps):
         return nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
 
     # -- AbstractSteps -------------------------------------------------------------------
+    def _lr_array(self, lr: float) -> jax.Array:
+        """``lr`` as a device scalar, transferred again only when the value changes."""
+        if self._lr is None or self._lr[0] != lr:
+            self._lr = (lr, jnp.asarray(lr, jnp.float32))
+        return self._lr[1]
+
     def train(self, x: jax.Array, y: jax.Array, lr: float, w: Any = None) -> None:
         """One optimizer step; ``lr`` is a traced argument (no recompile, no host sync)."""
-        lr = lr if isinstance(lr, jax.Array) else np.float32(lr)
+        lr = lr if isinstance(lr, jax.Array) else self._lr_array(lr)
         state = (self.params, self.rest, self.opt_state, self._acc["train"])
         if self._gacc is None:
             *state, self._last = self._train(*state, x, y, lr, w)
