@@ -128,28 +128,36 @@ def _zeros(key: Any, shape: Any, dtype: Any = jnp.float32) -> jax.Array:
     return jnp.zeros(shape, dtype)
 
 
+def native_options() -> dict[str, Any]:
+    """The keyword arguments every built-in ``nnx.Linear``/``nnx.Conv`` lowering shares: the
+    lowering dtype, HIGHEST matmul precision, and zero initializers (polyframe's canonical
+    parameters are loaded right after)."""
+    dtype = lowering_dtype()
+    return {
+        "dtype": dtype,
+        "param_dtype": dtype,
+        "precision": PRECISION,
+        "kernel_init": _zeros,
+        "bias_init": _zeros,
+        "rngs": nnx.Rngs(0),
+    }
+
+
 @register_builtin(Dense)
 def lower_dense(layer: Dense, node: Node) -> nnx.Module:
     """Dense -> :class:`DenseLayer` (``nnx.Linear``)."""
-    dtype = lowering_dtype()
     return DenseLayer(
         node.input_shape[-1],
         layer.units,
         activation=layer.activation,
         use_bias=layer.use_bias,
-        dtype=dtype,
-        param_dtype=dtype,
-        precision=PRECISION,
-        kernel_init=_zeros,
-        bias_init=_zeros,
-        rngs=nnx.Rngs(0),
+        **native_options(),
     )
 
 
 @register_builtin(Conv2D)
 def lower_conv2d(layer: Conv2D, node: Node) -> nnx.Module:
     """Conv2D -> :class:`ConvLayer` (``nnx.Conv`` with explicit padding, dilation, groups)."""
-    dtype = lowering_dtype()
     return ConvLayer(
         node.input_shape[-1],
         layer.filters,
@@ -160,12 +168,7 @@ def lower_conv2d(layer: Conv2D, node: Node) -> nnx.Module:
         kernel_dilation=layer.dilation,
         feature_group_count=layer.groups,
         use_bias=layer.use_bias,
-        dtype=dtype,
-        param_dtype=dtype,
-        precision=PRECISION,
-        kernel_init=_zeros,
-        bias_init=_zeros,
-        rngs=nnx.Rngs(0),
+        **native_options(),
     )
 
 

@@ -11,14 +11,19 @@ from polyframe.spec.conv1d import Conv1D
 from polyframe.spec.conv_depthwise import DepthwiseConv2D
 from polyframe.spec.conv_transpose import Conv2DTranspose, transpose_crop
 from polyframe.spec.sequential import Node
-from polyframe_jax.layers import PRECISION, ConvLayer, _zeros, activate, lower_conv2d
+from polyframe_jax.layers import (
+    PRECISION,
+    ConvLayer,
+    activate,
+    lower_conv2d,
+    native_options,
+)
 from polyframe_jax.lowering import lowering_dtype, register_builtin
 
 
 @register_builtin(Conv1D)
 def lower_conv1d(layer: Conv1D, node: Node) -> nnx.Module:
     """Conv1D -> :class:`ConvLayer` (``nnx.Conv``, kernel ``[k, in/groups, out]``)."""
-    dtype = lowering_dtype()
     padding = "VALID"
     if layer.padding == "same":
         padding = (
@@ -34,12 +39,7 @@ def lower_conv1d(layer: Conv1D, node: Node) -> nnx.Module:
         kernel_dilation=(layer.dilation,),
         feature_group_count=layer.groups,
         use_bias=layer.use_bias,
-        dtype=dtype,
-        param_dtype=dtype,
-        precision=PRECISION,
-        kernel_init=_zeros,
-        bias_init=_zeros,
-        rngs=nnx.Rngs(0),
+        **native_options(),
     )
 
 
