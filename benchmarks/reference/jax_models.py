@@ -175,14 +175,26 @@ class TransformerClassifier(nnx.Module):
 
 
 def _load_conv_bn(layer: ConvBN, p: dict[str, np.ndarray], name: str) -> None:
+    """``<name>_conv.kernel`` and ``<name>_bn.*`` (Flax: scale, bias, mean, var)."""
     layer.conv.kernel[...] = jnp.asarray(p[f"{name}_conv.kernel"])
-    bn = f"{name}_bn"
-    for attr, canon in (("scale", "gamma"), ("bias", "beta"), ("mean", "moving_mean")):
-        getattr(layer.bn, attr)[...] = jnp.asarray(p[f"{bn}.{canon}"])
-    layer.bn.var[...] = jnp.asarray(p[f"{bn}.moving_var"])
+    bn = layer.bn
+    for var, canon in (
+        (bn.scale, "gamma"),
+        (bn.bias, "beta"),
+        (bn.mean, "moving_mean"),
+        (bn.var, "moving_var"),
+    ):
+        var[...] = jnp.asarray(p[f"{name}_bn.{canon}"])
+
+
+def _load_norm(layer: nnx.LayerNorm, p: dict[str, np.ndarray], name: str) -> None:
+    """``<name>.gamma/beta`` into Flax's ``scale``/``bias``."""
+    layer.scale[...] = jnp.asarray(p[f"{name}.gamma"])
+    layer.bias[...] = jnp.asarray(p[f"{name}.beta"])
 
 
 def resnet(p: dict[str, np.ndarray]) -> ResNet20:
+    """ResNet-20 in training mode (BatchNorm on batch statistics)."""
     model = ResNet20(nnx.Rngs(0))
     _load_conv_bn(model.stem, p, "stem")
     for i, block in enumerate(model.blocks):
@@ -197,6 +209,8 @@ def resnet(p: dict[str, np.ndarray]) -> ResNet20:
 
 
 def lstm(p: dict[str, np.ndarray]) -> LSTMClassifier:
+    """The cell's ``dense_i`` is the canonical ``kernel``, ``dense_h`` the
+    ``recurrent_kernel`` and the single ``bias``."""
     model = LSTMClassifier(nnx.Rngs(0))
     cell = model.lstm.cell
     cell.dense_i.kernel[...] = jnp.asarray(p["lstm_0.kernel"])
@@ -206,25 +220,23 @@ def lstm(p: dict[str, np.ndarray]) -> LSTMClassifier:
 
 
 def transformer(p: dict[str, np.ndarray]) -> TransformerClassifier:
+    """Attention kernels reshaped from the canonical ``[E, E]``: query/key/value to
+    ``[E, heads, E/heads]`` (head ``h`` owns columns ``h*E/heads:(h+1)*E/heads``), output to
+    ``[heads, E/heads, E]``."""
     model = TransformerClassifier(nnx.Rngs(0))
     model.tokens.embedding[...] = jnp.asarray(p["tokens.embedding"])
     model.positions[...] = jnp.asarray(p["positions.embedding"])
     for i, block in enumerate(model.blocks):
         name = f"block{i + 1}"
-        for flax_name, canon in (("query", "query"), ("key", "key"), ("value", "value")):
+        for flax_name, canon in (
+            ("query", "query"),
+            ("key", "key"),
+            ("value", "value"),
+            ("out", "output"),
+        ):
             dense = getattr(block.mha, flax_name)
-            kernel = p[f"{name}.mha.{canon}_kernel"]
-            _load(
-                dense,
-                kernel.reshape(dense.kernel.shape),
-                p[f"{name}.mha.{canon}_bias"].reshape(dense.bias.shape),
-            )
-        out = block.mha.out
-        _load(
-            out,
-            p[f"{name}.mha.output_kernel"].reshape(out.kernel.shape),
-            p[f"{name}.mha.output_bias"],
-        )
+            kernel = p[f"{name}.mha.{canon}_kernel"].reshape(dense.kernel.shape)
+            _load(dense, kernel, p[f"{name}.mha.{canon}_bias"].reshape(dense.bias.shape))
         for norm in ("norm1", "norm2"):
             _load_norm(getattr(block, norm), p, f"{name}.{norm}")
         _load(block.ffn1, p[f"{name}.ffn1.kernel"], p[f"{name}.ffn1.bias"])
@@ -232,11 +244,6 @@ def transformer(p: dict[str, np.ndarray]) -> TransformerClassifier:
     _load_norm(model.final_norm, p, "final_norm")
     _load(model.logits, p["logits.kernel"], p["logits.bias"])
     return model
-
-
-def _load_norm(layer: nnx.LayerNorm, p: dict[str, np.ndarray], name: str) -> None:
-    layer.scale[...] = jnp.asarray(p[f"{name}.gamma"])
-    layer.bias[...] = jnp.asarray(p[f"{name}.beta"])
 
 
 MODELS = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "lstm": lstm, "transformer": transformer}
