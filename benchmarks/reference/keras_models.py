@@ -42,4 +42,48 @@ def cnn(p: dict[str, np.ndarray]) -> keras.Model:
     return model
 
 
-MODELS = {"mlp": mlp, "cnn": cnn}
+def _load(model: keras.Model, p: dict[str, np.ndarray], parts: dict[str, tuple[str, ...]]) -> None:
+    """Each named layer's weights, in Keras' order, from ``p['<layer>.<part>']``."""
+    for name, names in parts.items():
+        model.get_layer(name).set_weights([p[f"{name}.{k}"] for k in names])
+
+
+_BN = ("gamma", "beta", "moving_mean", "moving_var")
+
+
+def resnet(p: dict[str, np.ndarray]) -> keras.Model:
+    """CIFAR ResNet-20 on NHWC (32, 32, 3) images: conv-BN-relu stem, three stages of three
+    basic blocks (16, 32, 64 filters; stages 2 and 3 start with stride 2 and a 1x1 conv + BN
+    projection shortcut), global average pooling, Dense logits. Convs have no bias; batch norm
+    runs with polyframe's ``momentum=0.9, epsilon=1e-5`` (Keras defaults: 0.99, 1e-3)."""
+    layers = keras.layers
+    parts: dict[str, tuple[str, ...]] = {}
+
+    def conv_bn(x: keras.KerasTensor, filters: int, kernel: int, strides: int, name: str):
+        parts[f"{name}_conv"], parts[f"{name}_bn"] = ("kernel",), _BN
+        h = layers.Conv2D(
+            filters, kernel, strides, padding="same", use_bias=False, name=f"{name}_conv"
+        )(x)
+        return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"{name}_bn")(h)
+
+    image = keras.Input((32, 32, 3))
+    h = layers.ReLU()(conv_bn(image, 16, 3, 1, "stem"))
+    for stage, filters in enumerate((16, 32, 64), start=1):
+        for block in range(1, 4):
+            name = f"stage{stage}_block{block}"
+            strides = 2 if stage > 1 and block == 1 else 1
+            shortcut = h
+            if strides != 1 or h.shape[-1] != filters:
+                shortcut = conv_bn(h, filters, 1, strides, f"{name}_proj")
+            r = layers.ReLU()(conv_bn(h, filters, 3, strides, f"{name}_a"))
+            r = conv_bn(r, filters, 3, 1, f"{name}_b")
+            h = layers.ReLU()(layers.Add()([r, shortcut]))
+    h = layers.GlobalAveragePooling2D()(h)
+    logits = layers.Dense(10, name="logits")(h)
+    parts["logits"] = ("kernel", "bias")
+    model = keras.Model(image, logits, name="resnet20")
+    _load(model, p, parts)
+    return model
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "resnet": resnet}
