@@ -86,4 +86,17 @@ def resnet(p: dict[str, np.ndarray]) -> keras.Model:
     return model
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "resnet": resnet}
+def lstm(p: dict[str, np.ndarray]) -> keras.Model:
+    """LSTM(128) over (50, 40) frames, its last state into Dense(10). Keras' LSTM weights
+    (gates i, f, c, o; one bias) are the canonical ones."""
+    model = keras.Sequential(
+        [keras.Input((50, 40)), keras.layers.LSTM(128), keras.layers.Dense(10)]
+    )
+    model.set_weights(
+        [p[f"lstm_0.{k}"] for k in ("kernel", "recurrent_kernel", "bias")]
+        + [p[f"dense_0.{k}"] for k in ("kernel", "bias")]
+    )
+    return model
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "lstm": lstm}
