@@ -1,7 +1,9 @@
 """The suites' models in Keras 3 layers (any Keras backend), loaded with polyframe's canonical
-initial weights (Keras' layouts are the canonical ones)."""
+initial weights (Keras' layouts are the canonical ones; attention kernels are reshapes)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import keras
 import numpy as np
@@ -59,7 +61,9 @@ def resnet(p: dict[str, np.ndarray]) -> keras.Model:
     layers = keras.layers
     parts: dict[str, tuple[str, ...]] = {}
 
-    def conv_bn(x: keras.KerasTensor, filters: int, kernel: int, strides: int, name: str):
+    def conv_bn(
+        x: keras.KerasTensor, filters: int, kernel: int, strides: int, name: str
+    ) -> keras.KerasTensor:
         parts[f"{name}_conv"], parts[f"{name}_bn"] = ("kernel",), _BN
         h = layers.Conv2D(
             filters, kernel, strides, padding="same", use_bias=False, name=f"{name}_conv"
@@ -99,4 +103,72 @@ def lstm(p: dict[str, np.ndarray]) -> keras.Model:
     return model
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "lstm": lstm}
+class TokenAndPositionEmbedding(keras.layers.Layer):
+    """Token embedding plus a learned position embedding, as in Keras' "text classification
+    with Transformer" example."""
+
+    def __init__(self, maxlen: int, vocab_size: int, embed_dim: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.token_emb = keras.layers.Embedding(vocab_size, embed_dim, name="tokens")
+        self.pos_emb = keras.layers.Embedding(maxlen, embed_dim, name="positions")
+
+    def call(self, x: Any) -> Any:
+        positions = keras.ops.arange(0, keras.ops.shape(x)[-1], 1)
+        return self.token_emb(x) + self.pos_emb(positions)
+
+
+def transformer(p: dict[str, np.ndarray]) -> keras.Model:
+    """Token ids (64,) in [0, 1000) -> token + learned position embeddings (dim 128), two
+    pre-norm encoder blocks (4-head self-attention, then Dense 256 exact-GELU -> Dense 128,
+    each added to its input; no mask, no dropout), a final LayerNorm, mean over time, Dense(10).
+    LayerNorm ``epsilon=1e-5`` (Keras default 1e-3); the canonical ``[E, E]`` attention
+    kernels are reshapes of Keras' ``[E, heads, head_dim]`` / ``[heads, head_dim, E]``.
+
+    On the TensorFlow backend the embeddings' gradients are ``IndexedSlices`` and Keras' Adam
+    updates only the rows (and moments) a batch touches, so from the second step training
+    departs from the canonical dense Adam (that Keras on torch and jax run); the first step
+    matches."""
+    layers = keras.layers
+    seq_len, dim, heads, ff_dim = 64, 128, 4, 256
+    head_dim = dim // heads
+
+    ids = keras.Input((seq_len,), dtype="int32")
+    embed = TokenAndPositionEmbedding(seq_len, 1000, dim)
+    h = embed(ids)
+    blocks = []
+    for _ in range(2):
+        norm1 = layers.LayerNormalization(epsilon=1e-5)
+        mha = layers.MultiHeadAttention(heads, head_dim)
+        norm2 = layers.LayerNormalization(epsilon=1e-5)
+        ffn1 = layers.Dense(ff_dim, activation="gelu")  # keras' gelu: exact (erf) by default
+        ffn2 = layers.Dense(dim)
+        a = norm1(h)
+        h = layers.Add()([h, mha(a, a)])
+        h = layers.Add()([h, ffn2(ffn1(norm2(h)))])
+        blocks.append((norm1, mha, norm2, ffn1, ffn2))
+    final_norm = layers.LayerNormalization(epsilon=1e-5)
+    head = layers.Dense(10)
+    logits = head(layers.GlobalAveragePooling1D()(final_norm(h)))
+    model = keras.Model(ids, logits, name="transformer_classifier")
+
+    embed.token_emb.set_weights([p["tokens.embedding"]])
+    embed.pos_emb.set_weights([p["positions.embedding"]])
+    for i, (norm1, mha, norm2, ffn1, ffn2) in enumerate(blocks, start=1):
+        b = f"block{i}"
+        weights = []
+        for proj in ("query", "key", "value"):
+            weights.append(p[f"{b}.mha.{proj}_kernel"].reshape(dim, heads, head_dim))
+            weights.append(p[f"{b}.mha.{proj}_bias"].reshape(heads, head_dim))
+        weights.append(p[f"{b}.mha.output_kernel"].reshape(heads, head_dim, dim))
+        weights.append(p[f"{b}.mha.output_bias"])
+        mha.set_weights(weights)
+        for layer, name in ((norm1, "norm1"), (norm2, "norm2")):
+            layer.set_weights([p[f"{b}.{name}.gamma"], p[f"{b}.{name}.beta"]])
+        for layer, name in ((ffn1, "ffn1"), (ffn2, "ffn2")):
+            layer.set_weights([p[f"{b}.{name}.kernel"], p[f"{b}.{name}.bias"]])
+    final_norm.set_weights([p["final_norm.gamma"], p["final_norm.beta"]])
+    head.set_weights([p["logits.kernel"], p["logits.bias"]])
+    return model
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "resnet": resnet, "lstm": lstm, "transformer": transformer}
