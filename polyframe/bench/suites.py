@@ -125,7 +125,6 @@ register_suite(
         2,
         "CIFAR ResNet-20: residual graph, batch norm",
         requires=("Add", "BatchNorm", "Conv2D"),
-        references=(),
     )
 )
 register_suite(
@@ -137,7 +136,6 @@ register_suite(
         "2-layer encoder, d=128, 4 heads, seq 64: attention, layer norm",
         requires=("Embedding", "TransformerEncoderBlock"),
         vocab=1000,
-        references=(),
     )
 )
 register_suite(
@@ -148,7 +146,6 @@ register_suite(
         8,
         "1-layer LSTM 128 over (50, 40) frames: recurrent kernels",
         requires=("LSTM",),
-        references=(),
     )
 )
 
