@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import time
-import warnings
 from typing import Any
 
 import numpy as np
@@ -21,11 +20,9 @@ from polyframe.tune.results import TuneResult, finished_states
 from polyframe.tune.sampling import make_pruner, make_sampler, require_optuna
 from polyframe.tune.space import CategoricalParam, SearchSpace
 from polyframe.tune.split import validation_split
+from polyframe.tune.storage import open_storage
 
 MONITORS = {"val_accuracy": "maximize", "val_loss": "minimize"}
-#: Seconds between a worker's heartbeats in an SQLite study; a trial whose worker was killed
-#: is marked failed once two beats are missed, so it never counts as finished.
-HEARTBEAT_S = 60
 
 
 def usable_backends() -> list[str]:
@@ -57,42 +54,6 @@ def _with_backend(space: SearchSpace, backend: str | None) -> tuple[SearchSpace,
         )
     name = canonical_name(backend) if backend else default_backend()
     return space, get_backend(name).name
-
-
-#: What a worker sees when another one is creating the same new database at that moment.
-_CREATE_RACE = ("already exists", "UNIQUE constraint failed", "database is locked")
-
-
-def _storage(url: str | None) -> Any:
-    """None (in memory) or an RDBStorage with heartbeats. Workers that start together on a
-    new SQLite file race to create its tables; the loser retries once they exist."""
-    import optuna
-    import sqlalchemy.exc
-
-    if url is None:
-        return None
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs["engine_kwargs"] = {"connect_args": {"timeout": 60}}  # workers wait for the lock
-    for attempt in range(10):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(
-                    url, heartbeat_interval=HEARTBEAT_S, grace_period=2 * HEARTBEAT_S, **kwargs
-                )
-        except sqlalchemy.exc.DBAPIError as exc:
-            if any(m in str(exc) for m in _CREATE_RACE) and attempt < 9:
-                time.sleep(0.2 * (attempt + 1))
-                continue
-            error: Exception = exc
-            break
-        except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises many kinds for a bad URL
-            error = exc
-            break
-    raise ConfigError(
-        f"cannot open storage {url!r}: {str(error).splitlines()[0]}; use e.g. sqlite:///study.db"
-    ) from None
 
 
 def _check_same_study(study: Any, setup: dict[str, Any], name: str) -> None:
@@ -156,7 +117,7 @@ def run_study(
     name = study_name or f"polyframe-{base_spec.name}"
     study = optuna.create_study(
         study_name=name,
-        storage=_storage(storage),
+        storage=open_storage(storage),
         sampler=samp,
         pruner=prune,
         direction=MONITORS[monitor],

@@ -47,10 +47,15 @@ def trials_in(db: Path, name: str) -> list[Any]:
     """The trials of study ``name`` in the SQLite file ``db`` ([] before it exists)."""
     import optuna
 
+    from polyframe.tune.storage import open_storage
+
     if not db.exists():
         return []
     try:
-        return optuna.load_study(study_name=name, storage=f"sqlite:///{db}").get_trials()
+        # through polyframe's storage opener: it takes the schema lock that the CLI workers
+        # take, so this poll never races a worker creating the same new database
+        storage = open_storage(f"sqlite:///{db}", heartbeat=False)
+        return optuna.load_study(study_name=name, storage=storage).get_trials()
     except KeyError:  # the file exists, the study is not created yet
         return []
 
