@@ -32,15 +32,26 @@ class PrintProgress(Callback):
 class ProgressBar(Callback):
     """A rich progress bar over the run's steps, with the last epoch's logs beside it.
 
-    On only when stdout is a terminal (``enabled=None``) so logs and CI output stay clean;
-    it advances per step without reading the loss (no host sync).
+    With ``enabled=None`` (what ``fit(verbose=1)`` uses) the bar is drawn when stdout is a
+    terminal; elsewhere (a log file, CI, a notebook runner) it prints one plain line per epoch,
+    as ``verbose=2`` does, so long runs still show progress. ``enabled=False``: no output.
+    It advances per step without reading the loss (no host sync).
     """
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = sys.stdout.isatty() if enabled is None else bool(enabled)
+        self._lines: PrintProgress | None = None
+        if enabled is None and not self.enabled:
+            self._lines = PrintProgress(0)
         self._progress: Any = None
 
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._lines is not None:
+            self._lines.on_epoch_begin(epoch, logs)
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        if self._lines is not None:
+            self._lines.epochs = getattr(self, "params", {}).get("epochs", 1)
         if not self.enabled:
             return
         from rich.progress import (
@@ -70,6 +81,8 @@ class ProgressBar(Callback):
             self._progress.advance(self._task)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._lines is not None:
+            self._lines.on_epoch_end(epoch, logs)
         if self._progress is not None:
             self._progress.update(
                 self._task, epoch=f"{min(epoch + 2, self._epochs)}/{self._epochs}", logs=_fmt(logs)

@@ -23,7 +23,9 @@ def better(mode: str, monitor: str) -> str:
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs in a row
+    (Keras semantics: ``patience=1`` stops at the first epoch without improvement, and so does
+    ``patience=0``).
 
     ``restore_best_weights=True`` loads the weights of the best epoch back into the model when
     training ends (stopped early or not). ``best_epoch`` and ``stopped_epoch`` (-1: ran to the
@@ -73,7 +75,7 @@ class EarlyStopping(Callback):
                 self.best_weights = {k: v.copy() for k, v in self.trainer.model.params().items()}
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.trainer.stop_training = True
             self.trainer.stop_reason = (

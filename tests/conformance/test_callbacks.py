@@ -72,8 +72,9 @@ def test_early_stopping_restores_best_weights(backend: str) -> None:
     score = Score([3.0, 1.0, 2.0, 2.5, 0.5, 0.1])
     early = CB.EarlyStopping("score", patience=1, restore_best_weights=True)
     history = trainer.fit(*_data(), batch_size=16, epochs=6, callbacks=[score, early])
-    assert early.best_epoch == 1 and early.stopped_epoch == 3 and len(history.epoch) == 4
-    best, last, now = score.weights[1], score.weights[3], trainer.model.params()
+    # Keras semantics: patience=1 stops at the first epoch without improvement (epoch 2)
+    assert early.best_epoch == 1 and early.stopped_epoch == 2 and len(history.epoch) == 3
+    best, last, now = score.weights[1], score.weights[2], trainer.model.params()
     assert any(not np.allclose(best[k], last[k]) for k in best)  # training moved on
     for k in best:
         np.testing.assert_array_equal(now[k], best[k])
@@ -156,8 +157,12 @@ def test_schedule_total_steps_filled_by_fit(be: str) -> None:
 
 
 @pytest.mark.parametrize("be", ONE)
-def test_progress_bar_off_without_a_tty_on_when_forced(be: str, capsys) -> None:
+def test_progress_lines_without_a_tty_bar_when_forced(be: str, capsys) -> None:
     _trainer(be).fit(*_data(), batch_size=16, epochs=2, verbose=1)  # pytest: not a TTY
+    lines = capsys.readouterr().out.splitlines()  # plain lines, one per epoch (a log file, CI)
+    assert [line.split()[:2] for line in lines] == [["epoch", "1/2"], ["epoch", "2/2"]]
+    assert all("loss" in line for line in lines)
+    _trainer(be).fit(*_data(), batch_size=16, epochs=2, callbacks=[CB.ProgressBar(False)])
     assert capsys.readouterr().out == ""
     bar = CB.ProgressBar(enabled=True)
     _trainer(be).fit(*_data(), batch_size=16, epochs=2, callbacks=[bar])
