@@ -11,12 +11,13 @@ gives the same augmented batches on every backend.
 from __future__ import annotations
 
 import argparse
+import sys
 
 import polyframe as pf
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--backend", choices=["torch", "tensorflow", "jax"], default=None)
     parser.add_argument(
         "--data", default="torchvision:CIFAR10", help="torchvision:CIFAR10 or tfds:cifar10"
@@ -65,4 +66,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except pf.PolyframeError as exc:  # a user error (missing data, bad flag): one line, exit 2
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -9,6 +9,7 @@ The same seed gives the same batches (and the same initial weights) on every bac
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -16,7 +17,7 @@ import polyframe as pf
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--backend", choices=["torch", "tensorflow", "jax"], default=None)
     parser.add_argument(
         "--data", default="torchvision:MNIST", help="torchvision:MNIST or tfds:mnist"
@@ -62,4 +63,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except pf.PolyframeError as exc:  # a user error (missing data, bad flag): one line, exit 2
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

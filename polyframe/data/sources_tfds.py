@@ -39,10 +39,16 @@ def _import_tfds() -> Any:
     return tfds
 
 
-def one_line(exc: BaseException) -> str:
-    """An exception as one short line: its type and the first line of its message."""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0][:300]}" if text else type(exc).__name__
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one short line: its type and its message with the lines joined. A long
+    message keeps its start and its end (where libraries put the cause, e.g. torchvision's
+    ``Error downloading X:`` / ``Tried URL, got:`` / ``<urlopen error ...>``)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join(lines)
+    if len(text) > limit:
+        head, tail = lines[0][: limit // 2], lines[-1][-(limit // 2) :]
+        text = head if len(lines) == 1 else f"{head} ... {tail}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _missing(dataset: str, builder: Any, data_dir: str | None) -> DataError:

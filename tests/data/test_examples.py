@@ -45,3 +45,35 @@ def test_cifar10_cnn_on_tfds_mock_data(capsys: pytest.CaptureFixture) -> None:
     out = capsys.readouterr().out
     assert "tfds:cifar10: 16 train, 16 test, images (32, 32, 3) float32" in out
     assert 0.0 <= result["accuracy"] <= 1.0 and result["loss"] > 0
+
+
+@pytest.mark.parametrize("script", ["mnist_mlp.py", "cifar10_cnn.py"])
+def test_example_user_error_is_one_line_exit_2(script: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    missing = tmp_path / "missing.npz"
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "docs/examples" / script), "--data", f"npz:{missing}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr
+    assert (
+        out.stderr.strip()
+        == f"error: no .npz file at '{missing}'; an npz: source is a local file, there is nothing to download"
+    )
+
+
+def test_example_help_is_not_cut_mid_sentence() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "docs/examples/cifar10_cnn.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "backend, from torchvision or tensorflow-datasets." in " ".join(out.stdout.split())
