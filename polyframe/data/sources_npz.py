@@ -8,6 +8,7 @@ when they are ``(N, H, W)``; float features are kept as they are; labels become 
 from __future__ import annotations
 
 import os
+import zipfile
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,23 @@ def load_npz(name: str, data_dir: str | None = None, download: bool = False) -> 
             f"no .npz file at {path!r}; an npz: source is a local file, there is nothing to "
             f"download{' (download=True does not apply)' if download else ''}"
         )
-    with np.load(path, allow_pickle=False) as f:
+    try:
+        return _read_npz(path, split)
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise DataError(
+            f"{path!r} is not a readable .npz file of arrays ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); write it with np.savez"
+        ) from None
+
+
+def _read_npz(path: str, split: str | None) -> Any:
+    """The arrays of ``path`` (no pickles: object arrays are refused)."""
+    loaded = np.load(path, allow_pickle=False)
+    if not hasattr(loaded, "files"):
+        raise DataError(f"{path!r} is a single .npy array, not an .npz file; use np.savez")
+    with loaded as f:
         keys = set(f.files)
         if {"x_train", "y_train", "x_test", "y_test"} <= keys:
             train = _split(f, "x_train", "y_train", path)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from polyframe.errors import SpecError
+from polyframe.errors import PolyframeError, SpecError
 from polyframe.spec.layer import Layer, layer_class
 
 FORMAT = "polyframe.spec/1"
@@ -32,6 +32,8 @@ def layer_from_dict(data: Any, index: int) -> Layer:
     args = dict(data)
     kind = args.pop("kind")
     version = args.pop("version", 1)
+    if not isinstance(kind, str):
+        raise SpecError(f"{where}: 'kind' must be a layer kind name, got {kind!r}")
     try:
         cls = layer_class(kind)
     except SpecError as exc:
@@ -49,10 +51,30 @@ def layer_from_dict(data: Any, index: int) -> Layer:
         return cls(**args)
     except SpecError as exc:
         raise SpecError(f"{where}: {exc}") from None
+    except _MALFORMED as exc:  # a wrong argument name or a value of the wrong type
+        raise SpecError(f"{where} ({kind}): invalid arguments: {exc}") from None
+
+
+#: What building a spec from malformed data (a value of the wrong type where a layer argument
+#: or a graph reference is read) can raise besides SpecError.
+_MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
 def spec_from_dict(data: Any) -> Any:
-    """Build a model spec from its plain-data form (what YAML/JSON files hold)."""
+    """Build a model spec from its plain-data form (what YAML/JSON files hold). Anything wrong
+    with the data raises ``SpecError``, never a bare exception."""
+    try:
+        return _spec_from_dict(data)
+    except PolyframeError:
+        raise
+    except _MALFORMED as exc:
+        raise SpecError(
+            f"the spec data is malformed ({type(exc).__name__}: {exc}); write specs with "
+            "spec.to_yaml() / to_json(), or see docs/guide.md for the file format"
+        ) from None
+
+
+def _spec_from_dict(data: Any) -> Any:
     if not isinstance(data, dict):
         raise SpecError(
             f"a spec must be a mapping with 'model' and 'layers', got {type(data).__name__}"
@@ -61,7 +83,7 @@ def spec_from_dict(data: Any) -> Any:
     if fmt != FORMAT:
         raise SpecError(f"unsupported spec format {fmt!r}; this polyframe reads {FORMAT!r}")
     kind = data.get("model", "Sequential")
-    if kind not in _MODEL_KINDS:
+    if not isinstance(kind, str) or kind not in _MODEL_KINDS:
         raise SpecError(f"unknown model kind {kind!r}; known: {', '.join(sorted(_MODEL_KINDS))}")
     return _MODEL_KINDS[kind].from_dict(data)
 

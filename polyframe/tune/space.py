@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from polyframe.errors import ConfigError
+from polyframe.errors import ConfigError, PolyframeError
 
 FORMAT = "polyframe.space/1"
 #: What Optuna accepts as a categorical choice.
@@ -191,7 +191,7 @@ def param_from_dict(name: str, data: Any, where: str = "space") -> Param:
         "int": {"low", "high", "log", "step"},
         "categorical": {"choices"},
     }
-    if kind not in allowed:
+    if not isinstance(kind, str) or kind not in allowed:
         raise ConfigError(f"{at}: unknown type {kind!r}; use float, int or categorical")
     extra = sorted(set(rest) - allowed[kind])
     if extra:
@@ -261,7 +261,20 @@ def _repeat(item: Any, i: int, where: str) -> Repeat:
 
 
 def space_from_dict(data: Any, where: str = "space") -> SearchSpace:
-    """A :class:`SearchSpace` from plain data; raises ConfigError naming the bad entry."""
+    """A :class:`SearchSpace` from plain data; raises ConfigError naming the bad entry, never
+    a bare exception."""
+    try:
+        return _space_from_dict(data, where)
+    except PolyframeError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+        raise ConfigError(
+            f"{where}: the search space is malformed ({type(exc).__name__}: {exc}); see "
+            "docs/tune.md for the file format"
+        ) from None
+
+
+def _space_from_dict(data: Any, where: str) -> SearchSpace:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with 'params', got {type(data).__name__}")
     fmt = data.get("format", FORMAT)
