@@ -7,11 +7,14 @@ listings skip them; :func:`clean_stale` removes the ones a crash left behind.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
+
+from polyframe.errors import CheckpointError
 
 TMP_MARK = ".tmp-"
 OLD_MARK = ".old-"
@@ -48,26 +51,72 @@ def retire(path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+#: What a failed write tells the user to do, by errno.
+_ADVICE = {
+    errno.ENOSPC: "free disk space or write checkpoints elsewhere",
+    errno.EDQUOT: "free space within your disk quota or write checkpoints elsewhere",
+    errno.EROFS: "the file system is read-only: write checkpoints to a writable directory",
+    errno.EACCES: "check the directory's permissions, or write checkpoints elsewhere",
+    errno.EPERM: "check the directory's permissions, or write checkpoints elsewhere",
+}
+
+
+def _storage_error(final: Path, exc: OSError, had_previous: bool) -> CheckpointError:
+    what = exc.strerror or str(exc) or type(exc).__name__
+    kept = (
+        f"the previous {final.name!r} is intact"
+        if had_previous
+        else "no partial checkpoint was left behind"
+    )
+    advice = _ADVICE.get(exc.errno or -1, "check the disk and the directory, then retry")
+    return CheckpointError(f"could not write checkpoint {str(final)!r}: {what}; {kept}; {advice}")
+
+
 def write_directory(final: Path, files: dict[str, bytes]) -> None:
     """Create directory ``final`` holding ``files`` atomically (replacing an existing one).
 
     Files are written in the given order (put the manifest last) and fsynced, then the
-    directory; one ``rename`` publishes it, and the parent is fsynced.
+    directory; one ``rename`` publishes it, and the parent is fsynced. A storage fault (a full
+    disk, a read-only or forbidden directory) raises ``CheckpointError`` in one line and leaves
+    the previous content of ``final`` (or nothing) in place, with no temporary directory.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{TMP_MARK}", dir=final.parent))
+    had_previous = final.exists()
+    tmp: Path | None = None
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{TMP_MARK}", dir=final.parent))
         for name, data in files.items():
             _write_file(tmp / name, data)
         fsync_dir(tmp)
-        if final.exists():
-            retire(final)
-        os.rename(tmp, final)
+        _publish(tmp, final)
+    except OSError as exc:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise _storage_error(final, exc, had_previous) from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     fsync_dir(final.parent)
+
+
+def _publish(tmp: Path, final: Path) -> None:
+    """Rename ``tmp`` to ``final``; an existing ``final`` is moved aside first and restored if
+    the rename fails, so a failure never loses it."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}{OLD_MARK}{uuid.uuid4().hex[:8]}")
+        os.rename(final, old)
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if old is not None:
+            os.rename(old, final)
+        raise
+    if old is not None:
+        fsync_dir(final.parent)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def clean_stale(directory: Path) -> list[str]:
