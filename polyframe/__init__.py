@@ -15,6 +15,7 @@ from polyframe.backend import get_backend as get_backend
 from polyframe.backend import list_backends as list_backends
 from polyframe.backend import register_lowering as register_lowering
 from polyframe.errors import BackendError as BackendError
+from polyframe.errors import BenchError as BenchError
 from polyframe.errors import CheckpointError as CheckpointError
 from polyframe.errors import ConfigError as ConfigError
 from polyframe.errors import DataError as DataError
