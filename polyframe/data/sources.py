@@ -79,19 +79,19 @@ def _digits(
     return train if split == "train" else test
 
 
-def _tfds(name: str, **kwargs: Any) -> Any:
+def _tfds(name: str = "tfds", **kwargs: Any) -> Any:  # bare "tfds": a clear DataError
     from polyframe.data.sources_tfds import load_tfds
 
     return load_tfds(name, **kwargs)
 
 
-def _torchvision(name: str, **kwargs: Any) -> Any:
+def _torchvision(name: str = "torchvision", **kwargs: Any) -> Any:  # bare "torchvision": a clear DataError
     from polyframe.data.sources_torchvision import load_torchvision
 
     return load_torchvision(name, **kwargs)
 
 
-def _npz(name: str, **kwargs: Any) -> Any:
+def _npz(name: str = "npz", **kwargs: Any) -> Any:  # bare "npz": a clear DataError
     from polyframe.data.sources_npz import load_npz
 
     return load_npz(name, **kwargs)

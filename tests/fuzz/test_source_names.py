@@ -56,3 +56,9 @@ def test_found_by_fuzzing_random_bytes_are_a_data_error(files: Path) -> None:
         pf.data.load(f"npz:{files / 'junk.npz'}")
     with pytest.raises(pf.DataError, match="single .npy array"):
         pf.data.load(f"npz:{files / 'array.npy'}")
+
+
+@pytest.mark.parametrize("name", ["npz", "tfds", "torchvision"])
+def test_found_by_the_soak_a_bare_prefix_is_a_data_error(name: str) -> None:
+    with pytest.raises(pf.DataError, match=f"expected {name}:"):
+        pf.data.load(name)
