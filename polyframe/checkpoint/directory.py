@@ -7,7 +7,7 @@ from pathlib import Path
 
 from polyframe.checkpoint import format as fmt
 from polyframe.checkpoint.atomic import retire
-from polyframe.checkpoint.verify import Checkpoint, read
+from polyframe.checkpoint.verify import Checkpoint, read, read_manifest
 from polyframe.errors import CheckpointError
 
 _NAME = re.compile(r"^epoch-(\d+)$")
@@ -39,12 +39,53 @@ def newest_valid(directory: str | Path) -> tuple[Checkpoint | None, list[tuple[P
     return None, skipped
 
 
-def resolve(path: str | Path) -> tuple[Checkpoint, list[tuple[Path, str]]]:
-    """Read ``path`` as a checkpoint, or as a directory of checkpoints (the newest that
-    verifies). Raises CheckpointError when there is none."""
+def _best(directory: Path) -> tuple[Checkpoint, list[tuple[Path, str]]]:
+    """The checkpoint whose manifest records the best monitored value (``ModelCheckpoint(
+    save_best=...)``), among those that verify; the newest wins a tie."""
+    best: tuple[float, Path] | None = None
+    skipped: list[tuple[Path, str]] = []
+    monitors: list[tuple[Path, dict]] = []
+    for path in list_checkpoints(directory):
+        try:
+            monitor = read_manifest(path).get("monitor")
+        except CheckpointError as exc:
+            skipped.append((path, str(exc)))
+            continue
+        if isinstance(monitor, dict) and isinstance(monitor.get("value"), (int, float)):
+            monitors.append((path, monitor))
+    name = monitors[-1][1].get("name") if monitors else None  # the newest run's monitor
+    for path, monitor in monitors:
+        if monitor.get("name") != name:
+            continue
+        value = float(monitor["value"]) * (-1.0 if monitor.get("mode") == "max" else 1.0)
+        if best is None or value <= best[0]:
+            best = (value, path)
+    if best is None:
+        raise CheckpointError(
+            f"no checkpoint in {str(directory)!r} records a monitored value, so none is the "
+            "best; save with ModelCheckpoint(..., save_best='val_loss'), or load which='last'"
+        )
+    return read(best[1]), skipped
+
+
+def resolve(path: str | Path, which: str | int = "last") -> tuple[Checkpoint, list[tuple[Path, str]]]:
+    """Read ``path`` as a checkpoint, or as a directory of checkpoints: ``which="last"`` (the
+    newest that verifies), ``"best"`` (the best monitored value, see ``ModelCheckpoint``'s
+    ``save_best``) or an int N (the checkpoint taken after epoch N). Raises CheckpointError when
+    there is none."""
     p = Path(path)
     if (p / fmt.MANIFEST).exists() or not list_checkpoints(p):
         return read(p), []
+    if which == "best":
+        return _best(p)
+    if isinstance(which, int) and not isinstance(which, bool):
+        named = p / checkpoint_name(which)
+        if named not in list_checkpoints(p):
+            have = ", ".join(c.name for c in list_checkpoints(p))
+            raise CheckpointError(f"{str(p)!r} has no checkpoint of epoch {which} (it has {have})")
+        return read(named), []
+    if which != "last":
+        raise CheckpointError(f"which must be 'last', 'best' or an epoch number, got {which!r}")
     ckpt, skipped = newest_valid(p)
     if ckpt is None:
         reasons = "; ".join(f"{s.name}: {why}" for s, why in skipped[:3])

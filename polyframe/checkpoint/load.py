@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from polyframe.checkpoint.directory import resolve
-from polyframe.checkpoint.verify import Checkpoint, read
+from polyframe.checkpoint.verify import Checkpoint
 from polyframe.errors import CheckpointError
 
 
@@ -59,16 +59,17 @@ def _backend_name(saved: str, backend: str | None) -> str | None:
     return None
 
 
-def load(path: str | Path, backend: str | None = None) -> Any:
+def load(path: str | Path, backend: str | None = None, which: str | int = "last") -> Any:
     """A :class:`polyframe.Model` from checkpoint ``path`` (a checkpoint, or a directory of
-    them: the newest that verifies), on ``backend`` (default: the one that saved it).
+    them: ``which="last"`` the newest that verifies, ``"best"`` the best monitored value,
+    or N the checkpoint of epoch N), on ``backend`` (default: the one that saved it).
 
     >>> model = pf.checkpoint.load("runs/ckpt/epoch-0004", backend="tensorflow")  # doctest: +SKIP
     """
     from polyframe.backend import get_backend
     from polyframe.model import Model
 
-    ckpt, _skipped = resolve(path)
+    ckpt, _skipped = resolve(path, which)
     spec = spec_of(ckpt)
     check_params(spec, ckpt.model, str(ckpt.path))
     be = get_backend(_backend_name(ckpt.manifest.get("backend", ""), backend))
@@ -80,6 +81,7 @@ def load(path: str | Path, backend: str | None = None) -> Any:
     return Model(spec, be, be.lower(spec, params, dtype), dtype)
 
 
-def load_params(path: str | Path) -> dict[str, np.ndarray]:
-    """The canonical parameters of a verified checkpoint (``{'dense_0.kernel': array}``)."""
-    return dict(read(path).model)
+def load_params(path: str | Path, which: str | int = "last") -> dict[str, np.ndarray]:
+    """The canonical parameters of a verified checkpoint (``{'dense_0.kernel': array}``);
+    ``path`` may be a directory of them (``which`` as in :func:`load`)."""
+    return dict(resolve(path, which)[0].model)
