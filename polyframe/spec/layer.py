@@ -18,6 +18,21 @@ from polyframe.errors import SpecError
 Shape = tuple[int, ...]
 
 
+def _no_graph_call(layer: Any, inputs: Any) -> Any:
+    raise SpecError("the functional API is not loaded; import polyframe (or polyframe.spec)")
+
+
+#: What ``Layer.__call__`` does: ``polyframe.spec.symbolic`` installs its ``call_layer`` here
+#: when it loads (``import polyframe.spec`` always loads it), so that this module, the bottom of
+#: the spec package, imports nothing of the package above it.
+_GRAPH_CALL: list[Callable[[Any, Any], Any]] = [_no_graph_call]
+
+
+def set_graph_call(fn: Callable[[Any, Any], Any]) -> None:
+    """Install the function that ``layer(inputs)`` calls (``symbolic.call_layer``)."""
+    _GRAPH_CALL[0] = fn
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """Shape and initializer of one canonical parameter.
@@ -50,9 +65,7 @@ class Layer:
         ``inputs`` is an ``Input`` or a tensor from another call (a list of them for merge
         layers); the result is a symbolic tensor for :class:`polyframe.Graph`. Calling the same
         layer object twice shares its parameters."""
-        from polyframe.spec.symbolic import call_layer
-
-        return call_layer(self, inputs)
+        return _GRAPH_CALL[0](self, inputs)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """Shape of one output example (no batch axis) for an input of ``input_shape``."""

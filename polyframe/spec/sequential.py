@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from polyframe.errors import SpecError
 from polyframe.spec.core_layers import Input
 from polyframe.spec.layer import Layer, ParamSpec, Shape
+from polyframe.spec.naming import snake
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
@@ -27,11 +28,6 @@ class Node:
     def param_specs(self) -> dict[str, ParamSpec]:
         """This layer's parameters under their local names."""
         return self.layer.param_specs(self.input_shape)
-
-
-def _snake(kind: str) -> str:
-    kind = kind.replace("1D", "1d").replace("2D", "2d")
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", kind).lower()
 
 
 def describe(layer: Layer, index: int, name: str | None = None) -> str:
@@ -84,7 +80,7 @@ class Sequential:
                 raise SpecError(f"{describe(layer, index)}: Input may only be the first layer")
             name = layer.name
             if name is None:
-                base = _snake(layer.kind)
+                base = snake(layer.kind)
                 name = f"{base}_{counters.get(base, 0)}"
                 counters[base] = counters.get(base, 0) + 1
             elif not _NAME.match(name):

@@ -12,7 +12,8 @@ from typing import Any, NamedTuple, Union
 
 from polyframe.errors import SpecError
 from polyframe.spec.core_layers import Input
-from polyframe.spec.layer import Layer, Shape
+from polyframe.spec.layer import Layer, Shape, set_graph_call
+from polyframe.spec.naming import snake
 
 #: What a layer may be called on: an Input spec or the result of another call.
 Source = Union[Input, "SymbolicTensor"]
@@ -119,8 +120,6 @@ def _post_order(outputs: tuple[Source, ...]) -> tuple[list[SymbolicTensor], list
 
 def _names(objects: list[Layer]) -> dict[int, str]:
     """Given names where set, else ``<kind>_<k>`` (snake case) skipping names already taken."""
-    from polyframe.spec.sequential import _snake
-
     taken: dict[str, Layer] = {}
     for obj in objects:
         if obj.name is not None:
@@ -136,7 +135,7 @@ def _names(objects: list[Layer]) -> dict[int, str]:
         if obj.name is not None:
             names[id(obj)] = obj.name
             continue
-        base = _snake(obj.kind)
+        base = snake(obj.kind)
         while f"{base}_{counters.get(base, 0)}" in taken:
             counters[base] = counters.get(base, 0) + 1
         name = f"{base}_{counters.get(base, 0)}"
@@ -189,3 +188,6 @@ def trace(inputs: Any, outputs: Any) -> GraphParts:
     return GraphParts(
         layers, tuple(calls), tuple(refs[id(i)] for i in ins), tuple(refs[id(o)] for o in outs)
     )
+
+
+set_graph_call(call_layer)
