@@ -146,6 +146,11 @@ def _add_bench_parser(sub: Any) -> None:
     b.add_argument("--threads", type=int, help="threads per framework (default: cores)")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--no-extras", action="store_true", help="skip import and digits timings")
+    b.add_argument(
+        "--baselines",
+        help="directory of the native loops (default: $POLYFRAME_BASELINES, else the installed "
+        "polyframe_baselines package)",
+    )
     b.add_argument("--json", dest="json_path", help="write the result (JSON) here")
     b.add_argument("--plot", dest="plot_path", help="write a PNG chart here")
     b.add_argument("--markdown", dest="markdown_path", help="write the markdown report here")
@@ -165,6 +170,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         threads=args.threads,
         seed=args.seed,
         extras=not args.no_extras,
+        baselines=args.baselines,
         log=lambda msg: print(msg, file=sys.stderr),
     )
     bench.validate(result)

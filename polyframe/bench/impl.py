@@ -14,7 +14,7 @@ import abc
 class AbstractImpl(abc.ABC):
     """The protocol of a benchmarked implementation (polyframe, a native loop, Keras 3).
 
-    Reference loops under ``benchmarks/reference/`` follow it by duck typing: they need not
+    Reference loops under ``polyframe_baselines`` (backends/polyframe_baselines/) follow it by duck typing: they need not
     import polyframe.
     """
 

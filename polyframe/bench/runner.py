@@ -19,6 +19,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from polyframe.bench import machine
+from polyframe.bench.baselines import ENV as BASELINES_ENV
+from polyframe.bench.baselines import find_baselines
 from polyframe.bench.flops import train_step_flops
 from polyframe.bench.stats import ratio, step_stats
 from polyframe.bench.suites import Suite, get_suites
@@ -35,13 +37,6 @@ LOSS_TOLERANCE = 1e-5
 REPLICAS = 2
 #: Targets from BENCHMARKS.md: polyframe / other median step-time ratio at most this.
 TARGETS = {"tuned": 1.05, "docs": 1.05, "keras": 1.0}
-
-
-def default_reference_dir() -> Path:
-    """``benchmarks/reference`` of the checkout this polyframe runs from."""
-    import polyframe
-
-    return Path(polyframe.__file__).resolve().parents[1] / "benchmarks" / "reference"
 
 
 def parse_against(against: str | Iterable[str]) -> list[str]:
@@ -108,7 +103,7 @@ def run_group(
     warmup_steps: int,
     threads: int,
     seed: int,
-    reference_dir: Path,
+    baselines: Path | None,
     peak_gflops: float,
     steps: int | None = None,
     log: Any = print,
@@ -131,7 +126,7 @@ def run_group(
         for name, replica in order:
             log(f"  {suite.name}/{backend}: starting {name} ({replica + 1}/{REPLICAS})")
             worker = workers[name, replica] = WorkerProcess(
-                name, suite.name, backend, threads, seed, str(reference_dir), steps
+                name, suite.name, backend, threads, seed, str(baselines or ""), steps
             )
             setup = worker.ask("setup")
             setups.setdefault(name, setup)
@@ -202,7 +197,7 @@ def run(
     warmup_steps: int = 20,
     threads: int | None = None,
     seed: int = 0,
-    reference_dir: str | Path | None = None,
+    baselines: str | Path | None = None,
     extras: bool = True,
     steps: int | None = None,
     log: Any = print,
@@ -212,7 +207,9 @@ def run(
     ``suite``/``backend``: names, comma-separated, or ``all``; ``against``: any of ``native``
     (= ``docs``), ``tuned``, ``keras``; ``rounds`` timed windows per implementation of
     ``steps`` steps each (default: the suite's); ``threads`` per framework (default: cores);
-    ``extras`` adds ``import polyframe`` time and digits time-to-97%.
+    ``extras`` adds ``import polyframe`` time and digits time-to-97%. ``baselines``: the
+    directory of the native loops (default: ``$POLYFRAME_BASELINES``, else the installed
+    ``polyframe_baselines`` package); with none, polyframe is timed alone after a notice.
 
     >>> result = pf.bench.run(suite="mlp", backend="torch", against="tuned")  # doctest: +SKIP
     >>> result["groups"][0]["ratios"]["polyframe/tuned"]["median"]            # doctest: +SKIP
@@ -222,13 +219,13 @@ def run(
     suites = get_suites(suite)
     others = parse_against(against)
     backends = resolve_backends(backend)
-    ref_dir = Path(reference_dir) if reference_dir else default_reference_dir()
-    if others and not (ref_dir / "step_loop.py").is_file():
-        raise ConfigError(
-            f"the native reference loops are not at {ref_dir}; they live in the polyframe "
-            "repository's benchmarks/reference/ (run from a checkout, or pass "
-            "reference_dir=..., or against='' for polyframe alone)"
+    base_dir = find_baselines(baselines) if others else None
+    if others and base_dir is None:
+        log(
+            "polyframe bench: no native baselines found (the polyframe_baselines package, "
+            f"--baselines DIR or ${BASELINES_ENV}); timing polyframe alone"
         )
+        others = []
     threads = threads or default_threads()
     info = machine.describe(threads)
     peak = machine.matmul_peak_gflops()
@@ -239,7 +236,7 @@ def run(
             impls = ["polyframe", *[o for o in others if o in s.references and _available(o)]]
             groups.append(
                 run_group(
-                    s, b, impls, rounds, warmup_steps, threads, seed, ref_dir, peak, steps, log
+                    s, b, impls, rounds, warmup_steps, threads, seed, base_dir, peak, steps, log
                 )
             )
     info["matmul_peak_gflops"] = max(peak, machine.matmul_peak_gflops())

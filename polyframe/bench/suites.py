@@ -22,7 +22,7 @@ class Suite:
     """One benchmark model: ``spec()`` builds it; batches are ``(batch_size, *input_shape)``
     float32 in [0, 1) (token ids in ``[0, vocab)`` when ``vocab``) with integer labels;
     Adam(``lr``) and softmax cross-entropy. ``references`` names the comparisons that have
-    hand-written code under ``benchmarks/reference/`` (``docs``, ``tuned``, ``keras``)."""
+    hand-written code under ``polyframe_baselines`` (backends/polyframe_baselines/) (``docs``, ``tuned``, ``keras``)."""
 
     name: str
     spec: Callable[[], Any]

@@ -10,16 +10,15 @@ protocol lines reach stdout.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import resource
 import sys
 import time
 import traceback
-from pathlib import Path
 from typing import Any, Callable
 
+from polyframe.bench.baselines import import_baseline
 from polyframe.bench.threads import apply_in_process
 
 #: The Keras backend name for each polyframe backend.
@@ -42,11 +41,10 @@ def load_impl(args: argparse.Namespace) -> Any:
 
         return PolyframeImpl(suite, args.backend, x, y, args.seed)
     params = init_params(suite.spec(), args.seed)
-    sys.path.insert(0, str(Path(args.reference_dir).resolve().parent))
     if args.impl == "keras":
-        module = importlib.import_module("reference.keras3_fit")
+        module = import_baseline(args.baselines, "keras3_fit")
         return module.make(suite.name, params, x, y, suite.batch_size, suite.lr)
-    module = importlib.import_module(f"reference.{args.backend}_loops")
+    module = import_baseline(args.baselines, f"{args.backend}_loops")
     return module.make(suite.name, args.impl, params, x, y, suite.batch_size, suite.lr)
 
 
@@ -117,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--steps", type=int, default=0, help="steps per window (0: the suite's)")
-    p.add_argument("--reference-dir", default="")
+    p.add_argument("--baselines", default="", help="the baselines package directory")
     args = p.parse_args(argv)
     if args.impl == "keras":
         os.environ["KERAS_BACKEND"] = KERAS_BACKENDS[args.backend]

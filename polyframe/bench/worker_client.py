@@ -34,7 +34,7 @@ class WorkerProcess:
         backend: str,
         threads: int,
         seed: int,
-        reference_dir: str,
+        baselines: str,
         steps: int,
     ) -> None:
         self.label = f"{impl} ({suite}, {backend})"
@@ -57,8 +57,8 @@ class WorkerProcess:
             str(seed),
             "--steps",
             str(steps),
-            "--reference-dir",
-            reference_dir,
+            "--baselines",
+            baselines,
         ]
         self._proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env

@@ -6,27 +6,17 @@ test_runner.py."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from polyframe.bench.baselines import find_baselines, import_baseline
 from polyframe.bench.polyframe_impl import PolyframeImpl
 from polyframe.bench.runner import LOSS_TOLERANCE, reference_loss
 from polyframe.bench.suites import SUITES
 from polyframe.init import init_params
 
-REFERENCE = Path(__file__).resolve().parents[2] / "benchmarks"
+BASELINES = find_baselines()
 STEPS = 3
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _reference_on_path():
-    sys.path.insert(0, str(REFERENCE))
-    yield
-    sys.path.remove(str(REFERENCE))
 
 
 def _make(impl: str, suite_name: str, backend: str):
@@ -36,9 +26,9 @@ def _make(impl: str, suite_name: str, backend: str):
         return PolyframeImpl(suite, backend, x, y), suite
     params = init_params(suite.spec(), 0)
     if impl == "keras":
-        module = importlib.import_module("reference.keras3_fit")
+        module = import_baseline(BASELINES, "keras3_fit")
         return module.make(suite.name, params, x, y, suite.batch_size, suite.lr), suite
-    module = importlib.import_module(f"reference.{backend}_loops")
+    module = import_baseline(BASELINES, f"{backend}_loops")
     return module.make(suite.name, impl, params, x, y, suite.batch_size, suite.lr), suite
 
 

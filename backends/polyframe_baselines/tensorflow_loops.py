@@ -15,8 +15,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from reference.keras_models import MODELS  # noqa: E402
-from reference.step_loop import StepLoop, split  # noqa: E402
+from .keras_models import MODELS  # noqa: E402
+from .step_loop import StepLoop, split  # noqa: E402
 
 
 def make(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from reference.keras_models import MODELS
+from .keras_models import MODELS
 
 
 def _device() -> str:

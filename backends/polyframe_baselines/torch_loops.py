@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from reference.step_loop import StepLoop, split
-from reference.torch_models import MODELS
+from .step_loop import StepLoop, split
+from .torch_models import MODELS
 
 
 def make(

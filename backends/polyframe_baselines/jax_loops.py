@@ -13,8 +13,8 @@ import numpy as np
 import optax
 from flax import nnx
 
-from reference.jax_models import MODELS
-from reference.step_loop import StepLoop, split
+from .jax_models import MODELS
+from .step_loop import StepLoop, split
 
 
 def _loss(model: nnx.Module, x: jax.Array, y: jax.Array) -> jax.Array:
