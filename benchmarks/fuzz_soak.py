@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/fuzz",
-         "-k", "not found_by_fuzzing and not unfuzzed"],
+         "-k", "not found_by and not unfuzzed"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=6 * 3600,
     )  # fmt: skip
     took = time.perf_counter() - start
