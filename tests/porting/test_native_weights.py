@@ -1,0 +1,98 @@
+"""Native weights in and out, on every layout difference: a torch / Keras / Flax model written
+natively (a CNN whose flatten follows convolutions, one with batch norm, an LSTM, an attention
+block), its own weight file imported and run on every backend, and exported back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import polyframe as pf
+from tests.porting.native_zoo import SUFFIX, native
+
+CASES = [(fw, kind) for fw in ("torch", "keras", "flax") for kind in ("cnn", "bn", "lstm", "attn")]
+IDS = [f"{fw}-{kind}" for fw, kind in CASES]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=IDS)
+def saved(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """(framework, kind, Native, native net, its weight file, input batch, native output)."""
+    fw, kind = request.param
+    pytest.importorskip({"torch": "torch", "keras": "keras", "flax": "flax"}[fw])
+    nat = native(fw, kind)
+    net = nat.make(1)
+    path = tmp_path_factory.mktemp(f"{fw}_{kind}") / f"net{SUFFIX[fw]}"
+    nat.save(net, path)
+    x = np.random.default_rng(0).normal(size=(3, *nat.shape)).astype(np.float32)
+    return fw, kind, nat, net, path, x, nat.forward(net, x)
+
+
+def test_native_file_runs_alike_on_every_backend(saved: tuple, backend: str) -> None:
+    fw, kind, nat, _, path, x, expected = saved
+    model = pf.interop.import_weights(nat.spec, path, run_on=backend)
+    diff = float(np.abs(model(x) - expected).max())
+    print(f"{fw} {kind} -> {backend}: max |diff| {diff:.2e}")
+    assert model.backend == backend
+    assert diff <= 1e-5
+
+
+def test_export_back_reproduces_the_native_model(saved: tuple, tmp_path: Path) -> None:
+    fw, kind, nat, _, path, x, expected = saved
+    model = pf.interop.import_weights(nat.spec, path, run_on="jax" if fw == "torch" else "torch")
+    out = pf.interop.export_weights(model, tmp_path / f"back{SUFFIX[fw]}", like=path)
+    fresh = nat.make(7)
+    assert np.abs(nat.forward(fresh, x) - expected).max() > 1e-3  # other weights before loading
+    nat.load(fresh, out)
+    diff = float(np.abs(nat.forward(fresh, x) - expected).max())
+    print(f"{fw} {kind}: exported back, native max |diff| {diff:.2e}")
+    assert diff <= 1e-5
+
+
+def test_torch_flatten_is_permuted_not_matched_by_shape(tmp_path: Path) -> None:
+    """The issue's case: without the CHW -> HWC permutation the shapes fit but outputs differ;
+    with it they agree, and the imported kernel is the torch one with rows reordered."""
+    nat = native("torch", "cnn")
+    net = nat.make(3)
+    nat.save(net, tmp_path / "net.pt")
+    params = pf.interop.read_native(nat.spec, tmp_path / "net.pt")
+    torch_rows = net[7].weight.detach().numpy().T  # [C*H*W, 16], channels-first order
+    chw = torch_rows.reshape(6, 2, 2, 16)
+    assert np.array_equal(params["dense_0.kernel"], chw.transpose(1, 2, 0, 3).reshape(24, 16))
+    wrong = pf.interop.read_native(nat.spec, tmp_path / "net.pt", flatten_order="hwc")
+    x = np.random.default_rng(1).normal(size=(2, 8, 8, 3)).astype(np.float32)
+    off = np.abs(pf.reference.forward(nat.spec, wrong, x) - nat.forward(net, x)).max()
+    assert off > 1e-2
+
+
+def test_ambiguous_flatten_is_refused(tmp_path: Path) -> None:
+    import torch
+
+    L = pf.layers
+    spec = pf.Sequential([L.Input((2, 2, 3)), L.Flatten(), L.Dense(4)])
+    torch.save(torch.nn.Linear(12, 4).state_dict(), tmp_path / "net.pt")
+    with pytest.raises(pf.BackendError) as err:
+        pf.interop.read_native(spec, tmp_path / "net.pt")
+    assert str(err.value) == (
+        "'dense_0' (Dense) reads a Flatten of (2, 2, 3) made by the model input: a torch model "
+        "could have flattened it channels-first (C, ...) or channels-last, and the shapes "
+        "cannot tell; pass flatten_order='chw' or 'hwc'"
+    )
+    params = pf.interop.read_native(spec, tmp_path / "net.pt", flatten_order="chw")
+    assert params["dense_0.kernel"].shape == (12, 4)
+
+
+def test_layers_out_of_order_with_two_candidates_are_refused(tmp_path: Path) -> None:
+    import torch
+
+    L = pf.layers
+    spec = pf.Sequential([L.Input((4,)), L.Dense(4), L.Dense(4), L.Dense(2)])
+    sd = {
+        "c.weight": torch.zeros(2, 4), "c.bias": torch.zeros(2),
+        "a.weight": torch.zeros(4, 4), "a.bias": torch.zeros(4),
+        "b.weight": torch.zeros(4, 4), "b.bias": torch.zeros(4),
+    }  # fmt: skip
+    torch.save(sd, tmp_path / "net.pt")
+    with pytest.raises(pf.BackendError, match="'dense_0' could take the weights of a or b"):
+        pf.interop.read_native(spec, tmp_path / "net.pt")
