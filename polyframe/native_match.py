@@ -209,3 +209,20 @@ def canonical_to_native(
             local["kernel"] = kernel
         out.append((path, to_native(framework, node, local, node.name)))
     return out
+
+
+def canonical_from_groups(
+    spec: Any, framework: str, groups: dict[str, Tensors], flatten_order: str | None = None
+) -> dict[str, np.ndarray]:
+    """Canonical parameters from native groups already keyed by spec layer name (what a model
+    capture yields); the same layout rules as a native file."""
+    params: dict[str, np.ndarray] = {}
+    for node in param_nodes(spec):
+        if node.name not in groups:
+            raise BackendError(f"no native weights were captured for {node.name!r}")
+        local = to_canonical(framework, node, groups[node.name], node.name)
+        rows = torch_flatten_rows(spec, node, flatten_order) if framework == "torch" else None
+        if rows is not None:
+            local["kernel"] = np.ascontiguousarray(local["kernel"][rows])
+        params.update({f"{node.name}.{k}": v for k, v in local.items()})
+    return params
