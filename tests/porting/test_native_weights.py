@@ -5,6 +5,7 @@ block), its own weight file imported and run on every backend, and exported back
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -96,3 +97,61 @@ def test_layers_out_of_order_with_two_candidates_are_refused(tmp_path: Path) -> 
     torch.save(sd, tmp_path / "net.pt")
     with pytest.raises(pf.BackendError, match="'dense_0' could take the weights of a or b"):
         pf.interop.read_native(spec, tmp_path / "net.pt")
+
+
+def _gru_models(framework: str, path: Path) -> Any:
+    """A native GRU -> Dense model saved at ``path``; returns its forward."""
+    if framework == "torch":
+        import torch
+
+        class Gru(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.gru = torch.nn.GRU(4, 6, batch_first=True)
+                self.fc = torch.nn.Linear(6, 3)
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return self.fc(self.gru(x)[0][:, -1])
+
+        torch.manual_seed(0)
+        net = Gru().eval()
+        torch.save(net.state_dict(), path)
+        return lambda x: net(torch.from_numpy(x)).detach().numpy()
+    if framework == "keras":
+        import keras
+
+        net = keras.Sequential([keras.Input((5, 4)), keras.layers.GRU(6), keras.layers.Dense(3)])
+        rng = np.random.default_rng(1)
+        for v in net.weights:
+            v.assign(rng.normal(0, 0.3, v.shape).astype("float32"))
+        net.save_weights(str(path))
+        return lambda x: np.asarray(net(x))
+    import jax
+    from flax import nnx, serialization
+
+    class FlaxGru(nnx.Module):
+        def __init__(self, rngs: nnx.Rngs) -> None:
+            self.rnn = nnx.RNN(nnx.GRUCell(4, 6, rngs=rngs))
+            self.out = nnx.Linear(6, 3, rngs=rngs)
+
+        def __call__(self, x: jax.Array) -> jax.Array:
+            return self.out(self.rnn(x)[:, -1])
+
+    net = FlaxGru(nnx.Rngs(0))
+    net.rnn.cell.dense_i.bias[...] = jax.numpy.linspace(-1, 1, 18)
+    pure = nnx.to_pure_dict(nnx.state(net, nnx.Not(nnx.RngState)))
+    path.write_bytes(serialization.msgpack_serialize(jax.tree.map(np.asarray, pure)))
+    return lambda x: np.asarray(net(x))
+
+
+@pytest.mark.parametrize("framework", ["torch", "keras", "flax"])
+def test_gru_gate_order_and_biases(framework: str, tmp_path: Path) -> None:
+    """GRU rules (torch r,z,n with two biases; Keras z,r,h and bias [2, 3H]; Flax GRUCell
+    without a recurrent bias) against the numpy reference."""
+    pytest.importorskip({"torch": "torch", "keras": "keras", "flax": "flax"}[framework])
+    spec = pf.Sequential([pf.layers.Input((5, 4)), pf.layers.GRU(6), pf.layers.Dense(3)])
+    path = tmp_path / f"gru{SUFFIX[framework]}"
+    forward = _gru_models(framework, path)
+    params = pf.interop.read_native(spec, path)
+    x = np.random.default_rng(2).normal(size=(2, 5, 4)).astype(np.float32)
+    assert np.abs(pf.reference.forward(spec, params, x) - forward(x)).max() <= 1e-5
