@@ -155,3 +155,28 @@ def test_gru_gate_order_and_biases(framework: str, tmp_path: Path) -> None:
     params = pf.interop.read_native(spec, path)
     x = np.random.default_rng(2).normal(size=(2, 5, 4)).astype(np.float32)
     assert np.abs(pf.reference.forward(spec, params, x) - forward(x)).max() <= 1e-5
+
+
+PAIRS = [(a, b) for a in ("torch", "keras", "flax") for b in ("torch", "keras", "flax") if a != b]
+
+
+@pytest.mark.parametrize(("source", "dest"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
+def test_cnn_weights_cross_to_another_framework(source: str, dest: str, tmp_path: Path) -> None:
+    """A native CNN's weights written in another framework's format load into that
+    framework's own CNN of the same architecture, which then predicts what the source does."""
+    for fw in (source, dest):
+        pytest.importorskip({"torch": "torch", "keras": "keras", "flax": "flax"}[fw])
+    src, dst = native(source, "cnn"), native(dest, "cnn")
+    net = src.make(1)
+    src.save(net, tmp_path / f"src{SUFFIX[source]}")
+    target = dst.make(2)
+    dst.save(target, tmp_path / f"like{SUFFIX[dest]}")
+    model = pf.interop.import_weights(src.spec, tmp_path / f"src{SUFFIX[source]}")
+    out = pf.interop.export_weights(
+        model, tmp_path / f"dst{SUFFIX[dest]}", like=tmp_path / f"like{SUFFIX[dest]}"
+    )
+    dst.load(target, out)
+    x = np.random.default_rng(5).normal(size=(2, 8, 8, 3)).astype(np.float32)
+    diff = float(np.abs(dst.forward(target, x) - src.forward(net, x)).max())
+    print(f"cnn {source} -> {dest}: max |diff| {diff:.2e}")
+    assert diff <= 1e-5
