@@ -63,6 +63,7 @@ class DiffReport:
     first: tuple[str, str, tuple[str, ...]] | None  # (layer, quantity, backends)
     grows: bool
     growth: float
+    jump: tuple[str, float] = ("", 1.0)  # the layer whose difference grows most over its input's
 
     @property
     def ok(self) -> bool:
@@ -99,6 +100,10 @@ class DiffReport:
             f"the activation difference {trend} along the network (output / first layer: "
             f"x{self.growth:.3g})"
         )
+        if self.jump[1] > 10.0:
+            lines.append(
+                f"largest jump: at {self.jump[0]!r} (x{self.jump[1]:.3g} over the layer before)"
+            )
         return "\n".join(lines)
 
 
@@ -277,7 +282,12 @@ def diff(
     worst = [max(r.activation.values()) for r in layers]
     floor = 1e-12
     growth = max(worst[-1], floor) / max(worst[0], floor)
-    return DiffReport(backends, layers, losses, first, growth > 10.0, growth)
+    steps = [
+        (layers[i].name, max(worst[i], floor) / max(worst[i - 1], floor))
+        for i in range(1, len(worst))
+    ]
+    jump = max(steps, key=lambda s: s[1], default=("", 1.0))
+    return DiffReport(backends, layers, losses, first, growth > 10.0, growth, jump)
 
 
 def _gradient_rows(

@@ -54,6 +54,7 @@ def test_a_perturbed_lowering_is_named_first(
     print(out)
     assert code == 1
     assert f"first exceeded: 'dense_1' (activation) on {backend}" in out
+    assert "largest jump: at 'dense_1'" in out
     rows = {line.split()[0]: line for line in out.splitlines()[1:7]}
     assert "!" not in rows["conv2d_0"] + rows["batch_norm_0"] + rows["dense_0"]
     assert "!" in rows["dense_1"]
