@@ -98,7 +98,8 @@ def torch_flatten_rows(spec: Any, node: Any, order: str | None = None) -> np.nda
             raise BackendError(
                 f"{node.name!r} (Dense) reads a Flatten of {shape} made by {kind}: a torch "
                 "model could have flattened it channels-first (C, ...) or channels-last, and "
-                "the shapes cannot tell; pass flatten_order='chw' or 'hwc'"
+                "the shapes cannot tell; pass flatten_order='chw' or 'hwc' (polyframe convert: "
+                "--flatten-order)"
             )
     if order == "hwc":
         return None

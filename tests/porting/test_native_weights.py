@@ -78,7 +78,7 @@ def test_ambiguous_flatten_is_refused(tmp_path: Path) -> None:
     assert str(err.value) == (
         "'dense_0' (Dense) reads a Flatten of (2, 2, 3) made by the model input: a torch model "
         "could have flattened it channels-first (C, ...) or channels-last, and the shapes "
-        "cannot tell; pass flatten_order='chw' or 'hwc'"
+        "cannot tell; pass flatten_order='chw' or 'hwc' (polyframe convert: --flatten-order)"
     )
     params = pf.interop.read_native(spec, tmp_path / "net.pt", flatten_order="chw")
     assert params["dense_0.kernel"].shape == (12, 4)

@@ -92,3 +92,25 @@ def test_cli_import_native_uncovered_module_is_one_line(
         "polyframe: error: Sequential.forward, node '_1' (module '1'): torch module '1' (ELU) "
         "is not covered"
     )
+
+
+def test_cli_convert_needs_flatten_order_only_when_ambiguous(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    torch = pytest.importorskip("torch")
+    L = pf.layers
+    pf.Sequential([L.Input((2, 2, 3)), L.Flatten(), L.Dense(4)]).to_yaml(str(tmp_path / "s.yaml"))
+    torch.save(torch.nn.Linear(12, 4).state_dict(), tmp_path / "net.pt")
+    run = [
+        "convert",
+        str(tmp_path / "net.pt"),
+        str(tmp_path / "ck"),
+        "--spec",
+        str(tmp_path / "s.yaml"),
+    ]
+    assert main(run) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith("(polyframe convert: --flatten-order)")
+    assert main([*run, "--flatten-order", "chw"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert pf.checkpoint.load_params(tmp_path / "ck")["dense_0.kernel"].shape == (12, 4)
