@@ -338,6 +338,8 @@ def unsupported(kind: str, framework: str, where: str) -> BackendError:
 def to_canonical(framework: str, node: Any, group: Tensors, where: str) -> Tensors:
     """The canonical local parameters of spec ``node`` from its native ``group``; shapes are
     checked against the spec."""
+    if framework not in FRAMEWORKS:
+        raise BackendError(f"unknown framework {framework!r}; known: {', '.join(FRAMEWORKS)}")
     specs = node.param_specs()
     names = tuple(specs)
     rule: Callable[..., Tensors] = {"torch": _torch_in, "keras": _keras_in, "flax": _flax_in}[
