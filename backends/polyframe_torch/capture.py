@@ -138,7 +138,15 @@ def capture(module: nn.Module, example: Any) -> Captured:
         ) from None
     from torch.fx.passes.shape_prop import ShapeProp
 
-    ShapeProp(gm).propagate(x)
+    try:
+        ShapeProp(gm).propagate(x)
+    except Exception as exc:  # noqa: BLE001 - whatever the module raises on this input
+        cause = exc.__cause__ or exc
+        raise BackendError(
+            f"{type(module).__name__} fails on the example input of shape {tuple(x.shape)} "
+            f"({type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}); "
+            "give an example it accepts, in torch's layout (NCHW for images)"
+        ) from None
     mods = dict(gm.named_modules())
     layers: dict[str, Any] = {}  # module path -> layer (shared when a module is called twice)
     groups: dict[str, dict[str, np.ndarray]] = {}
