@@ -29,8 +29,10 @@ from polyframe.tune import tune as tune  # light: Optuna loads when a study runs
 
 if TYPE_CHECKING:  # what the lazy names below resolve to
     from polyframe import callbacks, data, losses, metrics, models, optim, schedules  # noqa: F401
+    from polyframe.fidelity import diff  # noqa: F401
     from polyframe.init import init_params  # noqa: F401
     from polyframe.model import Model, build  # noqa: F401
+    from polyframe.porting import from_native  # noqa: F401
     from polyframe.reference import register_reference  # noqa: F401
     from polyframe.trainer import Trainer  # noqa: F401
 
@@ -38,13 +40,15 @@ __version__ = "0.1.0"
 
 #: Sub-modules loaded on first attribute access.
 _LAZY_MODULES = (
-    "bench", "callbacks", "checkpoint", "data", "distributed", "interop", "losses", "metrics",
-    "models", "optim", "reference", "schedules",
+    "bench", "callbacks", "checkpoint", "data", "distributed", "fidelity", "interop", "losses", "metrics",
+    "models", "optim", "porting", "reference", "schedules",
 )  # fmt: skip
 #: Names loaded on first access: name -> (module, attribute).
 _LAZY_NAMES = {
     "Model": ("polyframe.model", "Model"),
     "Trainer": ("polyframe.trainer", "Trainer"),
+    "from_native": ("polyframe.porting", "from_native"),
+    "diff": ("polyframe.fidelity", "diff"),
     "build": ("polyframe.model", "build"),
     "init_params": ("polyframe.init", "init_params"),
     "register_reference": ("polyframe.reference", "register_reference"),

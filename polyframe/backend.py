@@ -177,8 +177,9 @@ class AbstractBackend(abc.ABC):
 
     def native_io(self) -> Any:
         """The backend's native files (see polyframe.interop): an object with
-        ``load_weights(native, path)``, ``save_weights(native, path)`` and
-        ``export(native, spec, path, format)``; None when it has none."""
+        ``read_groups(path)`` / ``write_groups(groups, path)`` (a native weight file as one
+        ``(layer path, {name: array})`` group per native layer, in the framework's own layout)
+        and ``export(native, spec, path, format)``; None when it has none."""
         return None
 
 

@@ -91,9 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_tune_parser(sub)
     _add_bench_parser(sub)
     from polyframe.cli_checkpoint import add_checkpoint_arguments, add_subcommands
+    from polyframe.cli_porting import add_subcommands as add_porting_subcommands
 
     add_checkpoint_arguments(t)
     add_subcommands(sub)
+    add_porting_subcommands(sub)
     return p
 
 
@@ -383,6 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = args.debug or "--debug" in argv
     try:
         from polyframe.cli_checkpoint import cmd_convert, cmd_export
+        from polyframe.cli_porting import cmd_diff, cmd_import_native
 
         return {
             "info": cmd_info,
@@ -392,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "bench": cmd_bench,
             "convert": cmd_convert,
             "export": cmd_export,
+            "import-native": cmd_import_native,
+            "diff": cmd_diff,
         }[args.command](args)
     except PolyframeError as exc:
         if debug:

@@ -34,6 +34,11 @@ def add_subcommands(sub: Any) -> None:
     c.add_argument("dest", help="a native weight file, or a new checkpoint directory")
     c.add_argument("--spec", help="the model spec (.yaml/.json), needed to read native weights")
     c.add_argument("--backend", help="backend of the written checkpoint (default: the file's)")
+    c.add_argument(
+        "--flatten-order",
+        choices=("chw", "hwc"),
+        help="torch files: the order a Flatten the spec cannot place flattens in",
+    )
     c.add_argument("--debug", action="store_true", help="show tracebacks")
     e = sub.add_parser("export", help="export a checkpoint for inference with its framework")
     e.add_argument("source", help="a checkpoint directory")
@@ -100,13 +105,15 @@ def cmd_convert(args: argparse.Namespace) -> int:
             raise PolyframeError(
                 f"reading native weights {args.source!r} needs the model's spec: add --spec FILE"
             )
-        model = pf.interop.import_weights(pf.load_spec(args.spec), args.source)
+        model = pf.interop.import_weights(
+            pf.load_spec(args.spec), args.source, flatten_order=args.flatten_order
+        )
     else:
         model = pf.checkpoint.load(args.source)
     if args.backend:
         model = pf.interop.on_backend(model, args.backend)
     if _is_native(args.dest):
-        pf.interop.export_weights(model, args.dest)
+        pf.interop.export_weights(model, args.dest, flatten_order=args.flatten_order)
         kind = f"{pf.interop.weights_backend(args.dest)} native weights"
     else:
         pf.checkpoint.save(args.dest, model)

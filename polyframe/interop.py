@@ -2,9 +2,10 @@
 
 - :func:`import_weights`: a spec plus a native weight file of the same architecture (a torch
   ``state_dict`` read with ``weights_only=True`` or as safetensors, Keras ``.weights.h5``, a
-  Flax NNX state as msgpack) -> a :class:`polyframe.Model`; the file's own framework reads it
-  into the lowered native module, whose parameters are then canonical.
-- :func:`export_weights`: a model's weights in one of those native forms.
+  Flax NNX state as msgpack) -> a :class:`polyframe.Model`. The backend reads the file into
+  per-layer groups of tensors; :mod:`polyframe.native_match` pairs them with the spec's layers
+  and :mod:`polyframe.native_layout` converts each to the canonical layout.
+- :func:`export_weights`: a model's weights in one of those native forms (the inverse rules).
 - :func:`export`: an inference artifact that runs with the framework alone (``torch.export``
   ``.pt2``, ONNX, TensorFlow SavedModel, ``jax.export`` serialized StableHLO).
 
@@ -46,29 +47,8 @@ def weights_backend(path: str | Path) -> str | None:
     return None
 
 
-def match_tensors(ours: dict[str, Any], theirs: dict[str, Any], where: str) -> dict[str, Any]:
-    """``theirs`` renamed to ``ours``' keys: by name when the name sets agree, else by order;
-    every shape must agree. Raises BackendError naming the first mismatch and both shapes."""
-    import numpy as np
-
-    if set(ours) == set(theirs):
-        pairs = [(k, k) for k in ours]
-    elif len(ours) == len(theirs):
-        pairs = list(zip(ours, theirs, strict=True))
-    else:
-        raise BackendError(
-            f"{where} holds {len(theirs)} tensors but the model has {len(ours)} "
-            f"({', '.join(list(ours)[:4])}, ...); it is another architecture"
-        )
-    out = {}
-    for mine, other in pairs:
-        a, b = tuple(np.shape(ours[mine])), tuple(np.shape(theirs[other]))
-        if a != b:
-            raise BackendError(
-                f"{where}: tensor {other!r} has shape {b} but the model's {mine!r} has {a}"
-            )
-        out[mine] = theirs[other]
-    return out
+#: backend -> the framework whose native layout its files use
+FRAMEWORK = {"torch": "torch", "tensorflow": "keras", "jax": "flax"}
 
 
 def _io(backend: Any) -> Any:
@@ -89,38 +69,78 @@ def on_backend(model: Any, backend: str) -> Any:
     return Model(model.spec, be, be.lower(model.spec, model.params(), model.dtype), model.dtype)
 
 
-def import_weights(spec: Any, path: str | Path, backend: str | None = None) -> Any:
-    """A Model of ``spec`` holding the weights of native file ``path`` (format from its suffix:
-    .pt/.pth/.safetensors torch, .weights.h5 Keras, .msgpack Flax NNX state). Tensors are
-    matched by name, else by order with every shape checked."""
-    from polyframe.model import build
+def _owner(path: Path, backend: str | None, verb: str) -> str:
+    from polyframe.backend import canonical_name
+
+    owner = canonical_name(backend) if backend else weights_backend(path)
+    if owner is None:
+        raise BackendError(
+            f"cannot tell which native format to {verb} from {str(path)!r}; use a suffix among "
+            f"{', '.join(WEIGHT_SUFFIXES)}"
+        )
+    return owner
+
+
+def read_native(
+    spec: Any, path: str | Path, backend: str | None = None, flatten_order: str | None = None
+) -> dict[str, Any]:
+    """The canonical parameters of ``spec`` from native weight file ``path`` (format from its
+    suffix, or ``backend``). Each framework's layout rules apply (docs/canonical-layout.md),
+    including torch's channels-first flatten before a Dense; ``flatten_order`` ('chw' or
+    'hwc') settles a flatten whose order the spec cannot tell."""
+    from polyframe.backend import get_backend
+    from polyframe.native_match import native_to_canonical
 
     path = Path(path)
-    owner = backend or weights_backend(path)
-    if owner is None:
-        raise BackendError(
-            f"cannot tell the framework of {str(path)!r} from its name; use a suffix among "
-            f"{', '.join(WEIGHT_SUFFIXES)}"
-        )
+    owner = _owner(path, backend, "read")
     if not path.exists():
         raise BackendError(f"native weight file {str(path)!r} does not exist")
-    model = build(spec, backend=owner, seed=0)
-    _io(model.backend_impl).load_weights(model.native, path)
-    return model
+    groups = _io(get_backend(owner)).read_groups(path)
+    return native_to_canonical(spec, FRAMEWORK[owner], groups, str(path), flatten_order)
 
 
-def export_weights(model: Any, path: str | Path) -> Path:
-    """Write ``model``'s weights as the native file ``path`` (format from its suffix)."""
-    owner = weights_backend(path)
-    if owner is None:
-        raise BackendError(
-            f"cannot tell which native format to write from {str(path)!r}; use a suffix among "
-            f"{', '.join(WEIGHT_SUFFIXES)}"
-        )
-    native = on_backend(model, owner)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _io(native.backend_impl).save_weights(native.native, Path(path))
-    return Path(path)
+def import_weights(
+    spec: Any,
+    path: str | Path,
+    backend: str | None = None,
+    flatten_order: str | None = None,
+    run_on: str | None = None,
+) -> Any:
+    """A Model of ``spec`` holding the weights of native file ``path`` (.pt/.pth/.safetensors
+    torch, .weights.h5 Keras, .msgpack Flax NNX state), converted to the canonical layout; it
+    runs on the file's backend, or ``run_on``. Layers pair by Keras' class-counted names, else
+    in order with every shape checked; a file whose tensors could map two ways is refused."""
+    from polyframe.backend import get_backend
+    from polyframe.model import Model
+
+    params = read_native(spec, path, backend, flatten_order)
+    be = get_backend(run_on or _owner(Path(path), backend, "read"))
+    return Model(spec, be, be.lower(spec, params, "float32"), "float32")
+
+
+def export_weights(
+    model: Any,
+    path: str | Path,
+    like: str | Path | None = None,
+    flatten_order: str | None = None,
+) -> Path:
+    """Write ``model``'s weights as the native file ``path`` (format from its suffix) in that
+    framework's layouts. Keras layers are named as Keras names them (so ``load_weights`` of
+    the same architecture reads the file); torch and Flax tensors take the names of native file
+    ``like`` (same architecture) when given, else polyframe's layer names."""
+    from polyframe.backend import get_backend
+    from polyframe.native_match import canonical_to_native
+
+    path = Path(path)
+    owner = _owner(path, None, "write")
+    io = _io(get_backend(owner))
+    template = io.read_groups(Path(like)) if like is not None else None
+    groups = canonical_to_native(
+        model.spec, FRAMEWORK[owner], model.params(), template, flatten_order
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    io.write_groups(groups, path)
+    return path
 
 
 def export_format(path: str | Path, format: str | None, backend: str) -> str:

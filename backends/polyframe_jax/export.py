@@ -13,7 +13,6 @@ import numpy as np
 from flax import nnx, serialization
 
 from polyframe.errors import BackendError
-from polyframe.interop import match_tensors
 
 
 def _natural(key: Any) -> list:
@@ -34,9 +33,33 @@ def _state(native: nnx.Module) -> Any:
     return nnx.state(native, nnx.Not(nnx.RngState))
 
 
-def load_weights(native: nnx.Module, path: Path) -> None:
-    """Load an NNX state saved as msgpack (``nnx.to_pure_dict`` of a model of the same
-    architecture) into ``native``: by path when the paths agree, else by order."""
+def _is_layer(tree: dict) -> bool:
+    """A dict of arrays, or a composite layer (attention: query/key/value/out; a recurrent
+    layer: cell)."""
+    return (
+        all(not isinstance(v, dict) for v in tree.values())
+        or {"query", "key", "value", "out"} <= set(tree)
+        or set(tree) == {"cell"}
+    )
+
+
+def _groups(tree: dict, prefix: str, out: list) -> None:
+    for key in sorted(tree, key=_natural):
+        value, path = tree[key], f"{prefix}{key}"
+        if isinstance(value, dict) and value and _is_layer(value):
+            out.append(
+                (path, {"/".join(map(str, p)): np.asarray(v) for p, v in _flat(value).items()})
+            )
+        elif isinstance(value, dict):
+            _groups(value, f"{path}/", out)
+        else:
+            out.append((prefix.rstrip("/"), {str(key): np.asarray(value)}))
+
+
+def read_groups(path: Path) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """A Flax NNX state saved as msgpack (``nnx.to_pure_dict``) as one group per module with
+    weights, in natural path order: ``(module path, {'kernel': array, 'cell/dense_h/bias':
+    ...})``."""
     try:
         theirs = serialization.msgpack_restore(path.read_bytes())
     except Exception as exc:  # noqa: BLE001 - msgpack raises several types
@@ -46,30 +69,29 @@ def load_weights(native: nnx.Module, path: Path) -> None:
         ) from None
     if not isinstance(theirs, dict):
         raise BackendError(f"{str(path)!r} holds a {type(theirs).__name__}, not an NNX state")
-    state = _state(native)
-    ours = _flat(nnx.to_pure_dict(state))
-    name = lambda p: "/".join(map(str, p))  # noqa: E731
-    by_name = {name(p): p for p in ours}
-    mapped = match_tensors(
-        {name(p): v for p, v in ours.items()},
-        {name(p): v for p, v in _flat(theirs).items()},
-        str(path),
-    )
-    pure = nnx.to_pure_dict(state)
-    for key, value in mapped.items():
-        node = pure
-        *parents, leaf = by_name[key]
-        for k in parents:
-            node = node[k]
-        node[leaf] = np.asarray(value, dtype=np.asarray(node[leaf]).dtype)
-    nnx.replace_by_pure_dict(state, pure)
-    nnx.update(native, state)
+    if _is_layer(theirs):
+        return [("", {"/".join(map(str, p)): np.asarray(v) for p, v in _flat(theirs).items()})]
+    out: list = []
+    _groups(theirs, "", out)
+    return out
 
 
-def save_weights(native: nnx.Module, path: Path) -> None:
-    """``nnx.to_pure_dict(nnx.state(model))`` as msgpack (RNG state left out)."""
-    pure = nnx.to_pure_dict(_state(native))
-    path.write_bytes(serialization.msgpack_serialize(jax.tree.map(np.asarray, pure)))
+def _nest(groups: list[tuple[str, dict[str, np.ndarray]]]) -> dict:
+    tree: dict = {}
+    for prefix, tensors in groups:
+        for key, value in tensors.items():
+            parts = [p for p in f"{prefix}/{key}".split("/") if p]
+            node = tree
+            for p in parts[:-1]:
+                node = node.setdefault(int(p) if p.isdigit() else p, {})
+            node[parts[-1]] = np.asarray(value)
+    return tree
+
+
+def write_groups(groups: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> None:
+    """Groups as a nested state dict in msgpack: ``nnx.replace_by_pure_dict`` of a Flax module
+    with the same paths reads it."""
+    path.write_bytes(serialization.msgpack_serialize(_nest(groups)))
 
 
 def export(native: nnx.Module, spec: Any, path: Path, fmt: str) -> None:

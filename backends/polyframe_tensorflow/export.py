@@ -6,25 +6,57 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from polyframe.errors import BackendError
 
 
-def load_weights(native: Any, path: Path) -> None:
-    """Keras ``model.load_weights`` of a ``.weights.h5`` written by a Keras model of the same
-    architecture (layers in the same order, same variable shapes)."""
+def read_groups(path: Path) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """A Keras ``.weights.h5`` as one group per top-level layer with weights:
+    ``(layer path, {'vars/0': array, 'cell/vars/1': ...})`` (Keras names each layer after its
+    class, counted per class: ``dense``, ``dense_1``...)."""
+    import h5py
+
     try:
-        native.load_weights(str(path))
-    except Exception as exc:  # noqa: BLE001 - Keras raises ValueError, OSError, KeyError...
+        f = h5py.File(path, "r")
+    except OSError as exc:
         raise BackendError(
-            f"Keras could not load {str(path)!r} into this model ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}); it must come from a Keras model "
-            "of the same architecture"
+            f"{str(path)!r} is not a Keras .weights.h5 file ({exc}); write one with "
+            "model.save_weights(path)"
         ) from None
+    groups: list[tuple[str, dict[str, np.ndarray]]] = []
+    with f:
+        layers = f.get("layers")
+        if not isinstance(layers, h5py.Group):
+            raise BackendError(
+                f"{str(path)!r} has no 'layers' group: not written by Keras 3 save_weights"
+            )
+        for name, layer in layers.items():
+            tensors: dict[str, np.ndarray] = {}
+
+            def visit(key: str, obj: Any, tensors: dict = tensors) -> None:
+                if isinstance(obj, h5py.Dataset):
+                    tensors[key] = np.asarray(obj[()])
+
+            layer.visititems(visit)
+            if tensors:
+                groups.append((name, tensors))
+    return groups
 
 
-def save_weights(native: Any, path: Path) -> None:
-    """Keras ``model.save_weights`` (the name must end in ``.weights.h5``)."""
-    native.save_weights(str(path))
+def write_groups(groups: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> None:
+    """Groups as a Keras 3 ``.weights.h5`` (``layers/<name>/.../vars/<i>``), readable by
+    ``model.load_weights`` of a Keras model of the same architecture."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.create_group("vars").attrs["name"] = "model"
+        layers = f.create_group("layers")
+        for name, tensors in groups:
+            layer = layers.create_group(name)
+            layer.create_group("vars").attrs["name"] = name
+            for key, value in tensors.items():
+                layer.create_dataset(key, data=np.asarray(value))
 
 
 def export(native: Any, spec: Any, path: Path, fmt: str) -> None:

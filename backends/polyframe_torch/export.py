@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from polyframe.errors import BackendError
-from polyframe.interop import match_tensors
 
 _SKIP = ("num_batches_tracked",)
 
@@ -41,17 +41,29 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return sd
 
 
-def load_weights(native: torch.nn.Module, path: Path) -> None:
-    """Load a native torch state_dict of the same architecture into ``native``."""
-    mapped = match_tensors(
-        _tensors(native.state_dict()), _tensors(read_state_dict(path)), str(path)
-    )
-    native.load_state_dict(mapped, strict=False)
+def read_groups(path: Path) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """A torch weight file as one group per module with weights, in ``state_dict`` order:
+    ``(module path, {leaf name: array})``. An attention module's ``out_proj`` joins its
+    parent's group; ``num_batches_tracked`` is left out."""
+    groups: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in _tensors(read_state_dict(path)).items():
+        prefix, _, leaf = key.rpartition(".")
+        parent, _, last = prefix.rpartition(".")
+        siblings = groups.get(parent, {})
+        if last == "out_proj" and ("in_proj_weight" in siblings or "q_proj_weight" in siblings):
+            prefix, leaf = parent, f"out_proj.{leaf}"
+        groups.setdefault(prefix, {})[leaf] = value.detach().float().cpu().numpy()
+    return list(groups.items())
 
 
-def save_weights(native: torch.nn.Module, path: Path) -> None:
-    """``native.state_dict()`` as safetensors (``.safetensors``) or ``torch.save`` (.pt)."""
-    sd = {k: v.detach().cpu().contiguous() for k, v in native.state_dict().items()}
+def write_groups(groups: list[tuple[str, dict[str, np.ndarray]]], path: Path) -> None:
+    """Groups as a ``state_dict`` (``'<module>.<leaf>'``), safetensors (``.safetensors``) or
+    ``torch.save``."""
+    sd = {
+        f"{prefix}.{leaf}" if prefix else leaf: torch.from_numpy(np.ascontiguousarray(v))
+        for prefix, group in groups
+        for leaf, v in group.items()
+    }
     if path.suffix == ".safetensors":
         from safetensors.torch import save_file
 
