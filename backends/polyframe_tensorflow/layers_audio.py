@@ -6,8 +6,8 @@ from typing import Any
 
 from polyframe.backend import register_lowering
 from polyframe.spec.audio import MFCC, MelSpectrogram, Spectrogram, feature_constants
-from polyframe.spec.serialize import layer_from_dict
 from polyframe.spec.sequential import Node
+from polyframe.spec.serialize import layer_from_dict
 from polyframe_tensorflow._env import keras
 
 
