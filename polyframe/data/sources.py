@@ -35,7 +35,7 @@ def load(name: str, *, data_dir: str | None = None, download: bool = False, **kw
     if key not in _SOURCES:
         raise DataError(
             f"unknown data set {name!r}; known: {', '.join(sorted(_SOURCES))} "
-            "(e.g. digits, tfds:mnist, torchvision:CIFAR10, npz:PATH)"
+            "(e.g. digits, tfds:mnist, torchvision:CIFAR10, npz:PATH, tsv:PATH, audiodir:ROOT)"
         )
     if data_dir is not None:  # only when set, so a third-party source need not accept them
         kwargs["data_dir"] = data_dir
@@ -97,7 +97,29 @@ def _npz(name: str, **kwargs: Any) -> Any:
     return load_npz(name, **kwargs)
 
 
+def _table(name: str, **kwargs: Any) -> Any:
+    from polyframe.data.sources_text import load_table
+
+    return load_table(name, **kwargs)
+
+
+def _textdir(name: str, **kwargs: Any) -> Any:
+    from polyframe.data.sources_text import load_textdir
+
+    return load_textdir(name, **kwargs)
+
+
+def _audiodir(name: str, **kwargs: Any) -> Any:
+    from polyframe.data.sources_audio import load_audiodir
+
+    return load_audiodir(name, **kwargs)
+
+
 register_source("digits", _digits)
+register_source("csv", _table)
+register_source("tsv", _table)
+register_source("textdir", _textdir)
+register_source("audiodir", _audiodir)
 register_source("tfds", _tfds)
 register_source("torchvision", _torchvision)
 register_source("npz", _npz)
