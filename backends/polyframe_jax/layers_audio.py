@@ -24,10 +24,7 @@ class AudioFeatures(nnx.Module):
         layer = self.layer
         consts = feature_constants(layer)
         frames = layer.frames(x.shape[1])
-        idx = (
-            np.arange(frames)[:, None] * layer.frame_step
-            + np.arange(layer.frame_length)[None, :]
-        )
+        idx = np.arange(frames)[:, None] * layer.frame_step + np.arange(layer.frame_length)[None, :]
         window = jnp.asarray(consts["window"][: layer.frame_length], x.dtype)
         spec = jnp.fft.rfft(x[:, idx] * window, n=layer.n_fft, axis=-1)
         out = jnp.real(spec) ** 2 + jnp.imag(spec) ** 2

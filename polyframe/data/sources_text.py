@@ -43,9 +43,7 @@ def read_table(
             if not row:
                 continue
             if len(row) != len(header):
-                raise DataError(
-                    f"{path}:{line}: {len(row)} fields, the header has {len(header)}"
-                )
+                raise DataError(f"{path}:{line}: {len(row)} fields, the header has {len(header)}")
             if not row[ti].strip():
                 raise DataError(f"{path}:{line}: empty text in column {text_column!r}")
             texts.append(row[ti])
