@@ -49,10 +49,14 @@ def audio_classifier(
     frame_length: int = 256,
     frame_step: int = 128,
     width: int = 32,
+    log_offset: float = 1e-2,
 ) -> Sequential:
     """Raw audio ``(samples,)`` float32 -> class logits: log-mel spectrogram (a layer, so the
     exported model takes raw audio), BatchNorm over mel bands, three Conv1D-BatchNorm-relu
-    blocks over time (the first two max-pooled), mean over time, Dense logits."""
+    blocks over time (the first two max-pooled), mean over time, Dense logits. ``log_offset``
+    floors the log: bins far below it carry float32 FFT round-off that differs between
+    frameworks, so a floor well above that noise keeps the backends' features (and training
+    runs) the same."""
     layers: list[L.Layer] = [
         L.Input((samples,), name="audio"),
         L.MelSpectrogram(
@@ -61,6 +65,7 @@ def audio_classifier(
             frame_step=frame_step,
             num_mels=num_mels,
             fmin=20.0,
+            log_offset=log_offset,
             name="log_mel",
         ),
         L.BatchNorm(name="mel_norm"),

@@ -29,6 +29,8 @@ def class_index(names: Sequence[str], labels: Sequence[str] | None, where: str) 
     the sorted names found (the Keras convention)."""
     if labels is None:
         return {n: i for i, n in enumerate(sorted(set(names)))}
+    if isinstance(labels, str):  # "ham,spam" from a NAME?labels=ham,spam option
+        labels = [s.strip() for s in labels.split(",")]
     index = {str(n): i for i, n in enumerate(labels)}
     for n in names:
         if n not in index:

@@ -63,9 +63,13 @@ def load_table(
     split: str | None = None,
     data_dir: str | None = None,
     download: bool = False,
+    seq_len: int | None = None,
+    vocab_size: int = 2000,
+    tokenizer: str | None = None,
 ) -> Any:
     """``csv:PATH`` / ``tsv:PATH`` -> ``((texts, y), (texts, y))``: a seeded ``test_fraction``
-    held out. Label ids follow ``labels`` when given, else the sorted label names."""
+    held out. Label ids follow ``labels`` when given, else the sorted label names. With
+    ``seq_len`` or ``tokenizer`` the texts come back as token ids (see :func:`tokenize`)."""
     del download  # local files only
     prefix = name.split(":", 1)[0]
     path = path_of(name, prefix)
@@ -76,7 +80,32 @@ def load_table(
     x = np.array(texts, dtype=object)
     y = np.array([index[n] for n in names], np.int64)
     tr, te = holdout(len(y), test_fraction, seed)
-    return split_result(((x[tr], y[tr]), (x[te], y[te])), split, name)
+    data = tokenize(((x[tr], y[tr]), (x[te], y[te])), seq_len, vocab_size, tokenizer)
+    return split_result(data, split, name)
+
+
+def tokenize(data: Any, seq_len: int | None, vocab_size: int, tokenizer: str | None) -> Any:
+    """Texts -> int32 token ids when ``seq_len`` or ``tokenizer`` is set: the tokenizer file
+    ``tokenizer`` is used when it exists; otherwise one is trained on the *training* split
+    (``vocab_size``, ``seq_len``, default 64) and, with ``tokenizer``, saved there so later
+    runs (another backend, a resume, serving) tokenize identically."""
+    if seq_len is None and tokenizer is None:
+        return data
+    from polyframe.data.tokenizer import Tokenizer
+
+    (x, y), (xt, yt) = data
+    if tokenizer is not None and os.path.isfile(tokenizer):
+        tok = Tokenizer.load(tokenizer)
+        if seq_len is not None and seq_len != tok.seq_len:
+            raise DataError(
+                f"{tokenizer}: the tokenizer pads to {tok.seq_len} tokens, not seq_len={seq_len}; "
+                "drop seq_len or use another tokenizer path"
+            )
+    else:
+        tok = Tokenizer.train(x, vocab_size=vocab_size, seq_len=seq_len or 64)
+        if tokenizer is not None:
+            tok.save(tokenizer)
+    return (tok(x), y), (tok(xt), yt)
 
 
 def read_texts(paths: list[str]) -> np.ndarray:
