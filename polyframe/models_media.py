@@ -49,7 +49,7 @@ def audio_classifier(
     frame_length: int = 256,
     frame_step: int = 128,
     width: int = 32,
-    log_offset: float = 1e-2,
+    log_offset: float = 0.1,
 ) -> Sequential:
     """Raw audio ``(samples,)`` float32 -> class logits: log-mel spectrogram (a layer, so the
     exported model takes raw audio), BatchNorm over mel bands, three Conv1D-BatchNorm-relu

@@ -27,7 +27,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", default=f"audiodir:{shared_path('fsdd')}")
     parser.add_argument("--sample-rate", type=int, default=8000)
     parser.add_argument("--samples", type=int, default=8000, help="clip length after pad/crop")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
