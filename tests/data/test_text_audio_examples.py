@@ -22,6 +22,7 @@ BACKENDS = ("torch", "tensorflow", "jax")
 
 
 def test_options_in_the_name(tmp_path: Path) -> None:
+    pytest.importorskip("tokenizers", reason="tokenizing needs tokenizers (polyframe[text])")
     path = tmp_path / "t.tsv"
     path.write_text(
         "label\ttext\n" + "".join(f"{'ab'[i % 2]}\tword{i} and more\n" for i in range(10))
@@ -39,7 +40,12 @@ def test_options_in_the_name(tmp_path: Path) -> None:
 
 
 def test_spoken_digits_spec_trains_through_the_cli(tmp_path: Path) -> None:
+    from polyframe.backend import backend_status
     from polyframe.data.audio import write_wav
+
+    pytest.importorskip("scipy", reason="the audio sources need scipy (polyframe[audio])")
+    if not backend_status("torch")[0]:
+        pytest.skip("the torch backend is not usable here")
 
     rng = np.random.default_rng(0)
     for split in ("train", "test"):
