@@ -2,6 +2,9 @@
 
 from polyframe.spec.attention import MultiHeadAttention as MultiHeadAttention
 from polyframe.spec.attention import TransformerEncoderBlock as TransformerEncoderBlock
+from polyframe.spec.audio import MFCC as MFCC
+from polyframe.spec.audio import MelSpectrogram as MelSpectrogram
+from polyframe.spec.audio import Spectrogram as Spectrogram
 from polyframe.spec.conv import Conv2D as Conv2D
 from polyframe.spec.conv1d import Conv1D as Conv1D
 from polyframe.spec.conv_depthwise import DepthwiseConv2D as DepthwiseConv2D

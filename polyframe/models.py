@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from polyframe import layers as L
 from polyframe.errors import SpecError
+from polyframe.models_media import audio_classifier, text_classifier
 from polyframe.spec.graph import Graph
 from polyframe.spec.sequential import Sequential
 from polyframe.spec.symbolic import Source
@@ -177,4 +178,6 @@ ZOO = {
     "transformer_classifier": transformer_classifier,
     "rnn_classifier": rnn_classifier,
     "audio_cnn": audio_cnn,
+    "text_classifier": text_classifier,
+    "audio_classifier": audio_classifier,
 }

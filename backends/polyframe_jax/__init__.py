@@ -28,6 +28,7 @@ if JaxBackend.available()[0]:
         layers_recurrent,
         layers_reshaping,
     )
+    from polyframe_jax import layers_audio as _layers_audio  # noqa: F401  (audio features)
     from polyframe_jax import merge as _merge  # noqa: F401  (registers the merge lowerings)
     from polyframe_jax.graph import PolyframeGraph as PolyframeGraph
     from polyframe_jax.lowering import Lowered as Lowered

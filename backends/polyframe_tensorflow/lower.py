@@ -18,6 +18,7 @@ from polyframe_tensorflow import (  # noqa: F401  (the layer catalogue, one fami
     layers_recurrent,
     layers_reshaping,
 )
+from polyframe_tensorflow import layers_audio as _layers_audio  # noqa: F401  (audio features)
 from polyframe_tensorflow._env import keras
 from polyframe_tensorflow._lowered import Lowered
 from polyframe_tensorflow.params import Binding, bind, default_dump, default_load, import_params

@@ -27,6 +27,7 @@ from polyframe_torch import (  # noqa: F401  (the layer catalogue, one family pe
     layers_recurrent,
     layers_reshaping,
 )
+from polyframe_torch import layers_audio as _layers_audio  # noqa: F401  (audio features)
 from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST, LAYOUTS, Lowered
 from polyframe_torch.modules import ToChannelsFirst, ToChannelsLast
 from polyframe_torch.params import default_codec

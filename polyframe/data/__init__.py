@@ -13,6 +13,7 @@ from polyframe.data.sources import load as load
 from polyframe.data.sources import load_train_test as load_train_test
 from polyframe.data.sources import register_source as register_source
 from polyframe.data.sources import sources as sources
+from polyframe.data.tokenizer import Tokenizer as Tokenizer
 from polyframe.data.transforms import AbstractTransform as AbstractTransform
 from polyframe.data.transforms import Normalize as Normalize
 from polyframe.data.transforms import OneHot as OneHot

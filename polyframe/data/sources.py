@@ -27,15 +27,18 @@ def load(name: str, *, data_dir: str | None = None, download: bool = False, **kw
     """``((x_train, y_train), (x_test, y_test))`` of a named data set, or ``(x, y)`` of one
     split for ``NAME:SPLIT``. Images come back channels-last float32 in [0, 1], labels int64.
 
+    Options may also follow the name as ``NAME?key=value&key=value`` (what ``--data`` uses).
     ``data_dir`` is where the files are (tfds ``data_dir``, torchvision ``root``);
     ``download=True`` lets the source fetch a data set that is not there yet. Without it a
     missing data set raises ``DataError`` naming the directory searched and how to fetch it.
     """
+    name, options = split_options(name)
+    kwargs = {**options, **kwargs}
     key = name.split(":", 1)[0]
     if key not in _SOURCES:
         raise DataError(
             f"unknown data set {name!r}; known: {', '.join(sorted(_SOURCES))} "
-            "(e.g. digits, tfds:mnist, torchvision:CIFAR10, npz:PATH)"
+            "(e.g. digits, tfds:mnist, torchvision:CIFAR10, npz:PATH, tsv:PATH, audiodir:ROOT)"
         )
     if data_dir is not None:  # only when set, so a third-party source need not accept them
         kwargs["data_dir"] = data_dir
@@ -43,6 +46,24 @@ def load(name: str, *, data_dir: str | None = None, download: bool = False, **kw
         kwargs["download"] = True
     fn = _SOURCES[key]
     return fn(**kwargs) if key == name else fn(name, **kwargs)
+
+
+def split_options(name: str) -> tuple[str, dict[str, Any]]:
+    """``"tsv:PATH?seq_len=64&labels=ham,spam"`` -> ``("tsv:PATH", {"seq_len": 64, "labels":
+    "ham,spam"})``: source options inside the name, so ``--data`` can carry them. Values are
+    read as YAML scalars (numbers, booleans, strings)."""
+    if "?" not in name:
+        return name, {}
+    import yaml
+
+    base, query = name.split("?", 1)
+    options: dict[str, Any] = {}
+    for part in filter(None, query.split("&")):
+        key, sep, value = part.partition("=")
+        if not sep or not key:
+            raise DataError(f"bad option {part!r} in {name!r}; expected KEY=VALUE after '?'")
+        options[key] = yaml.safe_load(value) if value else ""
+    return base, options
 
 
 def load_train_test(name: str, **kwargs: Any) -> tuple[Split, Split]:
@@ -97,7 +118,29 @@ def _npz(name: str = "npz", **kwargs: Any) -> Any:  # bare "npz": a clear DataEr
     return load_npz(name, **kwargs)
 
 
+def _table(name: str, **kwargs: Any) -> Any:
+    from polyframe.data.sources_text import load_table
+
+    return load_table(name, **kwargs)
+
+
+def _textdir(name: str, **kwargs: Any) -> Any:
+    from polyframe.data.sources_text import load_textdir
+
+    return load_textdir(name, **kwargs)
+
+
+def _audiodir(name: str, **kwargs: Any) -> Any:
+    from polyframe.data.sources_audio import load_audiodir
+
+    return load_audiodir(name, **kwargs)
+
+
 register_source("digits", _digits)
+register_source("csv", _table)
+register_source("tsv", _table)
+register_source("textdir", _textdir)
+register_source("audiodir", _audiodir)
 register_source("tfds", _tfds)
 register_source("torchvision", _torchvision)
 register_source("npz", _npz)

@@ -1,4 +1,5 @@
-"""The ``tfds:NAME[:SPLIT]`` source: any image classification set of tensorflow-datasets.
+"""The ``tfds:NAME[:SPLIT]`` source: image, text and audio classification sets of
+tensorflow-datasets (text and audio: :mod:`polyframe.data.sources_tfds_media`).
 
 tensorflow_datasets (and so TensorFlow) is imported only when this source is used.
 """
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from polyframe.data.sources_tfds_media import feature_kind, read_media
 from polyframe.data.validate import as_images, check_labels
 from polyframe.errors import DataError
 from polyframe.import_order import prepare_for_tensorflow
@@ -60,7 +62,9 @@ def _missing(dataset: str, builder: Any, data_dir: str | None) -> DataError:
     )
 
 
-def _read_split(tfds: Any, builder: Any, dataset: str, split: str, data_dir: str | None) -> Any:
+def _read_split(
+    tfds: Any, builder: Any, dataset: str, split: str, data_dir: str | None, length: int | None
+) -> Any:
     keys = builder.info.supervised_keys or ("image", "label")
     try:
         ds = builder.as_dataset(split=split, shuffle_files=False)
@@ -77,6 +81,11 @@ def _read_split(tfds: Any, builder: Any, dataset: str, split: str, data_dir: str
             f"tfds data set {dataset!r} is not an (image, label) set: its features are "
             f"{sorted(spec) if isinstance(spec, dict) else spec}"
         )
+    kind = feature_kind(builder.info.features[keys[0]])
+    if kind != "image":
+        classes = getattr(builder.info.features[keys[1]], "num_classes", None)
+        x, y = read_media(tfds, ds, keys, kind, f"{dataset}:{split}", length)
+        return x, check_labels(y, classes)
     xs, ys = [], []
     for ex in tfds.as_numpy(ds.batch(_READ_BATCH)):
         xs.append(ex[keys[0]])
@@ -90,9 +99,12 @@ def _read_split(tfds: Any, builder: Any, dataset: str, split: str, data_dir: str
     )
 
 
-def load_tfds(name: str, data_dir: str | None = None, download: bool = False) -> Any:
+def load_tfds(
+    name: str, data_dir: str | None = None, download: bool = False, length: int | None = None
+) -> Any:
     """``tfds:mnist`` -> ``((x_train, y_train), (x_test, y_test))``; ``tfds:mnist:test`` ->
-    ``(x, y)``. Images float32 (N, H, W, C) in [0, 1], labels int64."""
+    ``(x, y)``. Images float32 (N, H, W, C) in [0, 1]; texts an object array of ``str``;
+    audio float32 (N, ``length``) in [-1, 1] (default: the longest clip); labels int64."""
     dataset, split = parse_name(name, "tfds")
     tfds = _import_tfds()
     data_dir = os.fspath(data_dir) if data_dir is not None else None
@@ -109,5 +121,7 @@ def load_tfds(name: str, data_dir: str | None = None, download: bool = False) ->
                 f"{os.fspath(builder.data_dir)!r}: {one_line(exc)}"
             ) from None
     if split is not None:
-        return _read_split(tfds, builder, dataset, split, data_dir)
-    return tuple(_read_split(tfds, builder, dataset, s, data_dir) for s in ("train", "test"))
+        return _read_split(tfds, builder, dataset, split, data_dir, length)
+    return tuple(
+        _read_split(tfds, builder, dataset, s, data_dir, length) for s in ("train", "test")
+    )

@@ -7,6 +7,7 @@ per layer family; importing this package registers them all.
 """
 
 from polyframe.reference import attention as _attention  # noqa: F401  (registers)
+from polyframe.reference import audio as _audio  # noqa: F401
 from polyframe.reference import builtin as _builtin  # noqa: F401
 from polyframe.reference import conv as _conv  # noqa: F401
 from polyframe.reference import embedding as _embedding  # noqa: F401

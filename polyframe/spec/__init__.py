@@ -1,6 +1,7 @@
 """The layer-spec DSL: frozen, declarative, validated at build time, YAML/JSON round trip."""
 
 from polyframe.spec import attention as _attention  # noqa: F401
+from polyframe.spec import audio as _audio  # noqa: F401  (Spectrogram, MelSpectrogram, MFCC)
 from polyframe.spec import conv as _conv  # noqa: F401  (registers layer kinds)
 from polyframe.spec import conv1d as _conv1d  # noqa: F401
 from polyframe.spec import conv_depthwise as _conv_depthwise  # noqa: F401
