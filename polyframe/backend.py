@@ -199,13 +199,19 @@ def register_lowering(backend: str, layer_cls: type) -> Callable[[Callable], Cal
 
 def lowering_fn(backend: str, layer_cls: type) -> Callable[..., Any]:
     """The registered lowering of ``layer_cls`` on ``backend`` (searching base classes)."""
+    from polyframe.ops.layer import has_forward
+    from polyframe.spec.layer import Layer
+
     for cls in layer_cls.__mro__:
+        if cls is Layer and not has_forward(layer_cls):
+            break  # the base class's lowering is the generic one of one-definition layers
         fn = _LOWERINGS.get((backend, cls))
         if fn is not None:
             return fn
     raise BackendError(
         f"layer kind {getattr(layer_cls, 'kind', layer_cls.__name__)!r} has no lowering for the "
-        f"{backend!r} backend; register one with @polyframe.register_lowering({backend!r}, ...)"
+        f"{backend!r} backend; register one with @polyframe.register_lowering({backend!r}, ...) or define "
+        "forward(self, params, x) in pf.ops on the layer class"
     )
 
 

@@ -13,6 +13,7 @@ from polyframe_tensorflow import (  # noqa: F401  (the layer catalogue, one fami
     layers_attention,
     layers_conv,
     layers_embedding,
+    layers_forward,
     layers_norms,
     layers_pooling1d,
     layers_recurrent,

@@ -22,6 +22,7 @@ from polyframe_torch import (  # noqa: F401  (the layer catalogue, one family pe
     layers_attention,
     layers_conv,
     layers_embedding,
+    layers_forward,
     layers_norms,
     layers_pooling1d,
     layers_recurrent,
