@@ -22,7 +22,7 @@ def _erf_fn(x: Any) -> np.ndarray:
 
 
 def _one_hot(indices: Any, num_classes: int, dtype: str = "float32") -> np.ndarray:
-    return np.eye(num_classes, dtype=dtype)[np.asarray(indices)]
+    return np.eye(num_classes, dtype=dtype)[np.asarray(indices).astype(np.int64)]
 
 
 def _uniform(seed: int, shape: Sequence[int], like: Any = None) -> np.ndarray:
