@@ -52,5 +52,6 @@ NAMESPACE = Namespace(
         ),
         "random_uniform": _uniform,
         "random_normal": _normal,
+        "value_and_grad": lambda fn, x: jax.value_and_grad(fn)(x),
     },
 )

@@ -81,6 +81,13 @@ def _normal(seed: int, shape: Sequence[int], like: Any = None) -> Any:
     return tf.random.stateless_normal(tuple(shape), seed=(int(seed), 0), dtype=dtype)
 
 
+def _value_and_grad(fn: Any, x: Any) -> tuple[Any, Any]:
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = fn(x)
+    return value, tape.gradient(value, x)
+
+
 _BASE = SimpleNamespace(
     abs=tf.abs, exp=tf.exp, log=tf.math.log, log1p=tf.math.log1p, expm1=tf.math.expm1,
     sqrt=tf.sqrt, square=tf.square, sign=tf.sign, tanh=tf.tanh, sin=tf.sin, cos=tf.cos,
@@ -138,5 +145,6 @@ NAMESPACE = Namespace(
             x, axis=axis, keepdims=keepdims),
         "random_uniform": _uniform,
         "random_normal": _normal,
+        "value_and_grad": _value_and_grad,
     },
 )  # fmt: skip

@@ -43,6 +43,13 @@ def _normal(seed: int, shape: Sequence[int], like: torch.Tensor | None = None) -
     return torch.randn(tuple(shape), generator=_generator(seed, like), dtype=dtype, device=device)
 
 
+def _value_and_grad(fn: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    x = x.detach().clone().requires_grad_(True)
+    value = fn(x)
+    (grad,) = torch.autograd.grad(value, x)
+    return value.detach(), grad
+
+
 NAMESPACE = Namespace(
     "torch",
     _base,
@@ -74,5 +81,6 @@ NAMESPACE = Namespace(
         "logaddexp": torch.logaddexp,
         "random_uniform": _uniform,
         "random_normal": _normal,
+        "value_and_grad": _value_and_grad,
     },
 )

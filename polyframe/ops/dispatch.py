@@ -26,7 +26,7 @@ def _first_array(values: Any) -> Any:
             found = _first_array(value)
             if found is not None:
                 return found
-        elif not isinstance(value, _SCALARS):
+        elif not isinstance(value, _SCALARS) and not callable(value):
             return value
     return None
 

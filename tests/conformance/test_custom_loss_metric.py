@@ -131,3 +131,19 @@ def test_custom_names_are_checked() -> None:
         pf.metrics.check_metrics(("balanced_accuracy",), "mse")
     with pytest.raises(pf.ConfigError, match="unknown loss 'focl'.*focal"):
         pf.losses.get_loss("focl")
+
+
+def test_check_loss_and_check_metric(backend: str) -> None:
+    """pf.testing's checks of the two definitions pass on this backend, with a report."""
+    _example()
+    loss = pf.testing.check_loss("focal", (4,), backends=[backend])
+    metric = pf.testing.check_metric("balanced_accuracy", (4,), backends=[backend])
+    assert loss.ok and metric.ok
+    assert loss.backends == metric.backends == [backend]
+    assert len(loss.checks) == 3 and len(metric.checks) == 3
+    assert f"ok   {backend:<10} gradient" in str(loss)
+
+
+def test_unknown_custom_loss_is_refused() -> None:
+    with pytest.raises(pf.ConfigError, match="'nope' is not a registered custom loss"):
+        pf.testing.check_loss("nope", (3,))
