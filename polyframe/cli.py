@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_checkpoint_arguments(t)
     add_subcommands(sub)
+    from polyframe.cli_plugins import add_plugin_arguments
+
+    add_plugin_arguments(sub.choices[n] for n in ("train", "tune", "export"))
     return p
 
 
@@ -377,6 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = args.debug or "--debug" in argv
     try:
         from polyframe.cli_checkpoint import cmd_convert, cmd_export
+        from polyframe.cli_plugins import load_cli_plugins
+
+        load_cli_plugins(args)
 
         return {
             "info": cmd_info,

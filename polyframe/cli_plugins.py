@@ -1,0 +1,27 @@
+"""``--plugin MODULE`` for the ``train``, ``tune`` and ``export`` sub-commands: import the
+modules that define user layers, losses and metrics before anything is read."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Iterable
+
+
+def add_plugin_arguments(parsers: Iterable[Any]) -> None:
+    """Add the repeatable ``--plugin`` option to each sub-command parser."""
+    for parser in parsers:
+        parser.add_argument(
+            "--plugin",
+            action="append",
+            default=[],
+            metavar="MODULE",
+            help="import MODULE (a module name or a .py file) that registers user layers, "
+            "losses or metrics; repeatable",
+        )
+
+
+def load_cli_plugins(args: argparse.Namespace) -> None:
+    """Import every ``--plugin`` of the parsed command line (a no-op without the option)."""
+    from polyframe.plugins import load_plugins
+
+    load_plugins(getattr(args, "plugin", None) or [])
