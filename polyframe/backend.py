@@ -215,6 +215,35 @@ def lowering_fn(backend: str, layer_cls: type) -> Callable[..., Any]:
     )
 
 
+def describe_node(node: Any, backend: str) -> str:
+    """``layers[i] 'name' (Kind) on the 'backend' backend``: how errors name a layer."""
+    return f"{node.path} {node.name!r} ({node.layer.kind}) on the {backend!r} backend"
+
+
+def lower_node(backend: str, node: Any) -> Any:
+    """Look up and call the lowering of ``node``'s layer on ``backend``. Any failure becomes a
+    :class:`BackendError` (or keeps its polyframe error class) that names the layer
+    (``layers[i] 'name' (Kind)``), the backend and what went wrong."""
+    from polyframe.errors import PolyframeError
+
+    where = describe_node(node, backend)
+    try:
+        fn = lowering_fn(backend, type(node.layer))
+    except BackendError as exc:
+        raise BackendError(f"{where}: {exc}") from None
+    try:
+        return fn(node.layer, node)
+    except PolyframeError as exc:
+        if str(exc).startswith(node.path):
+            raise
+        raise type(exc)(f"{where}: {exc}") from exc
+    except Exception as exc:
+        raise BackendError(
+            f"{where}: the lowering {getattr(fn, '__qualname__', fn)} failed with "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
 # -- registry --------------------------------------------------------------------------------
 _CACHE: dict[str, AbstractBackend] = {}
 
