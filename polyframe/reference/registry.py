@@ -10,6 +10,7 @@ import numpy as np
 
 from polyframe.errors import SpecError
 from polyframe.ops.layer import call_forward, has_forward
+from polyframe.spec.activations import OPS_ACTIVATIONS
 from polyframe.spec.layer import Layer
 
 
@@ -75,4 +76,8 @@ def activate(x: np.ndarray, name: str) -> np.ndarray:
     if name == "softmax":
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
+    if name in OPS_ACTIVATIONS:  # one definition in pf.ops, run on float64 numpy
+        from polyframe import ops
+
+        return getattr(ops, name)(x)
     raise SpecError(f"unknown activation {name!r}")
