@@ -53,5 +53,9 @@ NAMESPACE = Namespace(
         "random_uniform": _uniform,
         "random_normal": _normal,
         "value_and_grad": lambda fn, x: jax.value_and_grad(fn)(x),
+        "pad": lambda x, pad_width, value=0.0: jnp.pad(x, pad_width, constant_values=value),
+        "arange": lambda n, like=None: jnp.arange(
+            n, dtype=like.dtype if like is not None else jnp.float32
+        ),
     },
 )

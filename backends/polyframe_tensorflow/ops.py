@@ -146,5 +146,9 @@ NAMESPACE = Namespace(
         "random_uniform": _uniform,
         "random_normal": _normal,
         "value_and_grad": _value_and_grad,
+        "pad": lambda x, pad_width, value=0.0: tf.pad(
+            x, [list(p) for p in pad_width], constant_values=value),
+        "arange": lambda n, like=None: tf.range(
+            n, dtype=like.dtype if like is not None else tf.float32),
     },
 )  # fmt: skip

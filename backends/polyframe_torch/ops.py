@@ -50,6 +50,11 @@ def _value_and_grad(fn: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return value.detach(), grad
 
 
+def _pad(x: torch.Tensor, pad_width: Sequence[Sequence[int]], value: float = 0.0) -> torch.Tensor:
+    flat = [int(p) for lo_hi in reversed(list(pad_width)) for p in lo_hi]
+    return F.pad(x, flat, value=value)
+
+
 NAMESPACE = Namespace(
     "torch",
     _base,
@@ -82,5 +87,11 @@ NAMESPACE = Namespace(
         "random_uniform": _uniform,
         "random_normal": _normal,
         "value_and_grad": _value_and_grad,
+        "pad": _pad,
+        "arange": lambda n, like=None: torch.arange(
+            n,
+            dtype=like.dtype if like is not None else torch.float32,
+            device=like.device if like is not None else None,
+        ),
     },
 )

@@ -36,7 +36,7 @@ EXTRA = (
     "einsum", "erf", "rsqrt", "cast", "split", "transpose", "cumsum", "cumprod", "one_hot",
     "relu", "relu6", "sigmoid", "silu", "swish", "gelu", "gelu_tanh", "leaky_relu", "elu",
     "selu", "softplus", "softsign", "mish", "hard_sigmoid", "hard_swish", "softmax",
-    "log_softmax", "logsumexp", "random_uniform", "random_normal", "value_and_grad",
+    "log_softmax", "logsumexp", "random_uniform", "random_normal", "value_and_grad", "pad", "arange",
 )  # fmt: skip
 #: Every public op name.
 OPS = STANDARD + EXTRA

@@ -47,5 +47,7 @@ NAMESPACE = Namespace(
         "logaddexp": np.logaddexp,
         "random_uniform": _uniform,
         "random_normal": _normal,
+        "pad": lambda x, pad_width, value=0.0: np.pad(x, pad_width, constant_values=value),
+        "arange": lambda n, like=None: np.arange(n, dtype=getattr(like, "dtype", np.float64)),
     },
 )

@@ -119,6 +119,11 @@ def register_layer(kind: str, version: int = 1) -> Callable[[L], L]:
 
 def layer_class(kind: str) -> type[Layer]:
     """Return the registered layer class for ``kind`` or raise a SpecError listing the kinds."""
+    if kind not in _LAYERS:
+        from polyframe.spec.lazy_kinds import LAZY_KINDS, load_kind
+
+        if kind in LAZY_KINDS:  # catalogue layers that load on first use
+            load_kind(kind)
     if kind not in _LAYERS:  # installed packages register kinds through entry points
         from polyframe.plugins import load_entry_points
 
@@ -135,6 +140,9 @@ def layer_class(kind: str) -> type[Layer]:
 
 def layer_kinds() -> list[str]:
     """Names of every registered layer kind."""
+    from polyframe.spec.lazy_kinds import load_all
+
+    load_all()
     return sorted(_LAYERS)
 
 
