@@ -20,6 +20,26 @@ def _cast(x: torch.Tensor, dtype: Any) -> torch.Tensor:
     return x.to(_DTYPES.get(str(dtype), dtype))
 
 
+def _all(axis: Any) -> Any:
+    return () if axis is None else axis
+
+
+# direct torch calls for the hot array-API functions (the compat wrappers re-check dtypes and
+# arguments on every eager call); same results for same-dtype arguments
+_FAST = {
+    "matmul": torch.matmul,
+    "sum": lambda x, axis=None, keepdims=False: torch.sum(x, dim=axis, keepdim=keepdims),
+    "mean": lambda x, axis=None, keepdims=False: torch.mean(x, dim=axis, keepdim=keepdims),
+    "max": lambda x, axis=None, keepdims=False: torch.amax(x, dim=_all(axis), keepdim=keepdims),
+    "min": lambda x, axis=None, keepdims=False: torch.amin(x, dim=_all(axis), keepdim=keepdims),
+    "reshape": lambda x, shape: torch.reshape(x, tuple(shape)),
+    "permute_dims": lambda x, axes: torch.permute(x, tuple(axes)),
+    "concat": lambda arrays, axis=0: torch.cat(list(arrays), dim=axis),
+    "expand_dims": lambda x, axis=0: torch.unsqueeze(x, axis),
+    "clip": lambda x, min=None, max=None: torch.clamp(x, min, max),
+}
+
+
 def _logsumexp(x: torch.Tensor, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
     if axis is None:
         axis = tuple(range(x.ndim))
@@ -59,6 +79,7 @@ NAMESPACE = Namespace(
     "torch",
     _base,
     {
+        **_FAST,
         "einsum": torch.einsum,
         "erf": torch.special.erf,
         "rsqrt": torch.rsqrt,

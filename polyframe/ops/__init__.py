@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from polyframe.ops.dispatch import BY_TYPE as _BY_TYPE
 from polyframe.ops.dispatch import namespace_of as namespace_of
 
 #: Array API functions every namespace provides (the same names and signatures as the
@@ -44,7 +45,10 @@ OPS = STANDARD + EXTRA
 
 def _make(name: str) -> Any:
     def op(*args: Any, **kwargs: Any) -> Any:
-        return getattr(namespace_of(args, kwargs), name)(*args, **kwargs)
+        ns = _BY_TYPE.get(type(args[0])) if args else None  # the common case: one dict lookup
+        if ns is None:
+            ns = namespace_of(args, kwargs)
+        return getattr(ns, name)(*args, **kwargs)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"``{name}`` on the framework of the first array argument (see pf.ops)."

@@ -17,7 +17,8 @@ NAMESPACE_MODULES = {
     "keras": "polyframe_tensorflow.ops",
 }
 _SCALARS = (int, float, bool, complex, type(None), str)
-_BY_TYPE: dict[type, Any] = {}
+#: array type -> its namespace (filled on first use of each type)
+BY_TYPE: dict[type, Any] = {}
 
 
 def _first_array(values: Any) -> Any:
@@ -42,7 +43,7 @@ def namespace_of(args: Any, kwargs: dict[str, Any] | None = None) -> Any:
             "(or like=<array> for random draws)"
         )
     cls = type(array)
-    ns = _BY_TYPE.get(cls)
+    ns = BY_TYPE.get(cls)
     if ns is None:
         top = cls.__module__.partition(".")[0]
         module = NAMESPACE_MODULES.get(top)
@@ -51,5 +52,5 @@ def namespace_of(args: Any, kwargs: dict[str, Any] | None = None) -> Any:
                 f"pf.ops cannot dispatch on {cls.__module__}.{cls.__name__}; expected a numpy, "
                 f"torch, TensorFlow or JAX array"
             )
-        ns = _BY_TYPE[cls] = importlib.import_module(module).NAMESPACE
+        ns = BY_TYPE[cls] = importlib.import_module(module).NAMESPACE
     return ns
