@@ -23,8 +23,10 @@ CASES = {
     "geglu_units": (L.GEGLU(5, units=3), (4,)),
     "rotary": (L.RotaryEmbedding(), (5, 4)),
     "causal_conv1d": (L.CausalConv1D(3, 3, dilation=2, activation="tanh"), (6, 2)),
-    "separable_same": (L.SeparableConv2D(3, 3, depth_multiplier=2, padding="same"), (4, 4, 2)),
-    "separable_stride2": (L.SeparableConv2D(2, (2, 3), strides=2), (5, 5, 2)),
+    "separable": (
+        L.SeparableConv2D(3, (2, 3), strides=2, depth_multiplier=2, padding="same"),
+        (5, 5, 2),
+    ),
 }
 
 
