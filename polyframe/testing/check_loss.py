@@ -10,6 +10,7 @@ import numpy as np
 
 import polyframe as pf
 from polyframe.errors import ConfigError
+from polyframe.testing.arrays import as_native
 from polyframe.testing.check_layer import usable_backends
 from polyframe.testing.report import Report
 
@@ -40,13 +41,7 @@ def _central(f: Any, a: np.ndarray) -> np.ndarray:
 
 
 def _device(be: Any, a: np.ndarray) -> Any:
-    """``a`` as the backend's own array (the jax backend hands numpy to its jitted steps)."""
-    out = be.from_numpy(a)
-    if isinstance(out, np.ndarray) and be.name == "jax":
-        import jax.numpy as jnp
-
-        out = jnp.asarray(out)
-    return out
+    return as_native(be.name, a)
 
 
 def _targets(be: Any, y: np.ndarray) -> Any:
