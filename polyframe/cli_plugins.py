@@ -20,6 +20,26 @@ def add_plugin_arguments(parsers: Iterable[Any]) -> None:
         )
 
 
+def add_loss_arguments(parser: Any) -> None:
+    """``--loss NAME`` and repeatable ``--metric NAME`` (built-in or registered by a plug-in)
+    for ``train``."""
+    parser.add_argument(
+        "--loss", default="cross_entropy", help="loss name, built-in or from a --plugin"
+    )
+    parser.add_argument(
+        "--metric", action="append", default=[], metavar="NAME",
+        help="extra metric besides accuracy (built-in or from a --plugin); repeatable",
+    )  # fmt: skip
+
+
+def train_loss_and_metrics(args: argparse.Namespace) -> tuple[Any, list[str]]:
+    """The ``Loss`` and metric names a ``train`` command line asks for."""
+    from polyframe.losses import Loss
+
+    loss = Loss(getattr(args, "loss", "cross_entropy"), label_smoothing=args.label_smoothing)
+    return loss, ["accuracy", *getattr(args, "metric", [])]
+
+
 def load_cli_plugins(args: argparse.Namespace) -> None:
     """Import every ``--plugin`` of the parsed command line (a no-op without the option)."""
     from polyframe.plugins import load_plugins

@@ -3,6 +3,7 @@ pf.ops) usable from spec files and the command line."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -27,17 +28,23 @@ def _spec_yaml(tmp_path: Path) -> Path:
 
 
 def test_train_with_plugin(tmp_path: Path) -> None:
-    """The plumbing is backend-independent (the lowerings are checked per backend in
-    tests/docs and tests/conformance): one run on the default backend."""
+    """User layers and a user loss + metric from two --plugin files, through `train`. The
+    plumbing is backend-independent (the lowerings are checked per backend in tests/docs and
+    tests/conformance): one run on the default backend."""
     backend = pf.backend.default_backend()
     path = _spec_yaml(tmp_path)
+    losses = EXAMPLE.parent / "custom_loss_metric.py"
     out = polyframe(
-        "train", str(path), "--plugin", str(EXAMPLE), "--backend", backend, "--epochs", "2"
-    )
+        "train", str(path), "--plugin", str(EXAMPLE), "--plugin", str(losses),
+        "--loss", "focal", "--metric", "balanced_accuracy", "--backend", backend,
+        "--epochs", "2", "--json", str(tmp_path / "run.json"),
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    row = next(line for line in out.stdout.splitlines() if f" {backend} " in line)
-    accuracy = float(row.split("│")[2])
-    assert 0.5 < accuracy <= 1.0
+    run = json.loads((tmp_path / "run.json").read_text())["runs"][0]
+    assert run["backend"] == backend and 0.5 < run["test_accuracy"] <= 1.0
+    history = run["history"]
+    assert len(history["balanced_accuracy"]) == 2 and 0.5 < history["balanced_accuracy"][-1] <= 1
+    assert history["loss"][-1] < history["loss"][0]
 
 
 def test_missing_plugin_is_one_line_error(tmp_path: Path) -> None:
@@ -50,6 +57,9 @@ def test_missing_plugin_is_one_line_error(tmp_path: Path) -> None:
     out = polyframe("train", str(path), "--plugin", "no_such_plugin_module", "--backend", "torch")
     assert out.returncode == 2
     assert "plug-in module 'no_such_plugin_module' cannot be imported" in out.stderr
+    out = polyframe("train", "--loss", "focl", "--backend", "torch", "--epochs", "1")
+    assert out.returncode == 2
+    assert "unknown loss 'focl'; known: cross_entropy" in out.stderr
 
 
 def test_imports_list_in_spec_file(tmp_path: Path) -> None:
