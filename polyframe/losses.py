@@ -73,7 +73,7 @@ _CUSTOM: dict[str, CustomLoss] = {}
 
 def register_loss(name: str, classification: bool = False) -> Callable[[Callable], Callable]:
     """Decorator: make ``fn(y_true, y_pred) -> per-sample loss (N,)`` (in ``pf.ops``) a loss
-    usable by name in ``Trainer(loss=name)``, spec/config files and tuning. The batch loss is
+    usable by name in ``Trainer(loss=name)`` and ``polyframe train --loss``. The batch loss is
     ``sum_i(w_i * l_i) / N`` as for the built-in losses.
 
     >>> @register_loss("focal", classification=True)
