@@ -1,6 +1,7 @@
 """A custom loss and a custom metric, each one definition in ``pf.ops``.
 
-    python -m polyframe.cli train config.yaml --plugin docs.examples.custom_loss_metric
+    python -m polyframe.cli train --plugin docs/examples/custom_loss_metric.py \
+        --loss focal --metric balanced_accuracy --backend torch --epochs 3
 
 - ``focal``: the focal loss of Lin et al. (2017) on softmax logits, ``gamma = 2``:
   ``l_i = -(1 - p_{i,y_i})**gamma * log p_{i,y_i}``.
