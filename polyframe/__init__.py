@@ -28,7 +28,18 @@ from polyframe.spec import loads_spec as loads_spec
 from polyframe.tune import tune as tune  # light: Optuna loads when a study runs
 
 if TYPE_CHECKING:  # what the lazy names below resolve to
-    from polyframe import callbacks, data, losses, metrics, models, optim, schedules  # noqa: F401
+    from polyframe import (  # noqa: F401
+        callbacks,
+        data,
+        losses,
+        metrics,
+        models,
+        ops,
+        optim,
+        plugins,
+        schedules,
+        testing,
+    )
     from polyframe.fidelity import diff  # noqa: F401
     from polyframe.init import init_params  # noqa: F401
     from polyframe.model import Model, build  # noqa: F401
@@ -40,8 +51,8 @@ __version__ = "0.1.0"
 
 #: Sub-modules loaded on first attribute access.
 _LAZY_MODULES = (
-    "bench", "callbacks", "checkpoint", "data", "distributed", "fidelity", "interop", "losses", "metrics",
-    "models", "optim", "porting", "reference", "schedules",
+    "bench", "callbacks", "checkpoint", "data", "distributed", "fidelity", "interop", "losses",
+    "metrics", "models", "optim", "porting", "reference", "schedules", "ops", "plugins", "testing",
 )  # fmt: skip
 #: Names loaded on first access: name -> (module, attribute).
 _LAZY_NAMES = {

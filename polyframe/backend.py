@@ -200,14 +200,49 @@ def register_lowering(backend: str, layer_cls: type) -> Callable[[Callable], Cal
 
 def lowering_fn(backend: str, layer_cls: type) -> Callable[..., Any]:
     """The registered lowering of ``layer_cls`` on ``backend`` (searching base classes)."""
+    from polyframe.ops.layer import has_forward
+    from polyframe.spec.layer import Layer
+
     for cls in layer_cls.__mro__:
+        if cls is Layer and not has_forward(layer_cls):
+            break  # the base class's lowering is the generic one of one-definition layers
         fn = _LOWERINGS.get((backend, cls))
         if fn is not None:
             return fn
     raise BackendError(
         f"layer kind {getattr(layer_cls, 'kind', layer_cls.__name__)!r} has no lowering for the "
-        f"{backend!r} backend; register one with @polyframe.register_lowering({backend!r}, ...)"
+        f"{backend!r} backend; register one with @polyframe.register_lowering({backend!r}, ...) or define "
+        "forward(self, params, x) in pf.ops on the layer class"
     )
+
+
+def describe_node(node: Any, backend: str) -> str:
+    """``layers[i] 'name' (Kind) on the 'backend' backend``: how errors name a layer."""
+    return f"{node.path} {node.name!r} ({node.layer.kind}) on the {backend!r} backend"
+
+
+def lower_node(backend: str, node: Any) -> Any:
+    """Look up and call the lowering of ``node``'s layer on ``backend``. Any failure becomes a
+    :class:`BackendError` (or keeps its polyframe error class) that names the layer
+    (``layers[i] 'name' (Kind)``), the backend and what went wrong."""
+    from polyframe.errors import PolyframeError
+
+    where = describe_node(node, backend)
+    try:
+        fn = lowering_fn(backend, type(node.layer))
+    except BackendError as exc:
+        raise BackendError(f"{where}: {exc}") from None
+    try:
+        return fn(node.layer, node)
+    except PolyframeError as exc:
+        if str(exc).startswith(node.path):
+            raise
+        raise type(exc)(f"{where}: {exc}") from exc
+    except Exception as exc:
+        raise BackendError(
+            f"{where}: the lowering {getattr(fn, '__qualname__', fn)} failed with "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 # -- registry --------------------------------------------------------------------------------

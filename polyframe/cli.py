@@ -96,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     add_checkpoint_arguments(t)
     add_subcommands(sub)
     add_porting_subcommands(sub)
+    from polyframe.cli_plugins import add_loss_arguments, add_plugin_arguments
+
+    add_plugin_arguments(sub.choices[n] for n in ("train", "tune", "export"))
+    add_loss_arguments(t)
     return p
 
 
@@ -261,12 +265,15 @@ def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> 
     import polyframe as pf
 
     (x_train, y_train), (x_test, y_test) = data
+    from polyframe.cli_plugins import train_loss_and_metrics
+
     model = pf.build(spec, backend=backend, seed=args.seed)
+    loss, metrics = train_loss_and_metrics(args)
     trainer = pf.Trainer(
         model,
         optimizer=_optimizer(args),
-        loss=pf.losses.Loss("cross_entropy", label_smoothing=args.label_smoothing),
-        metrics=["accuracy"],
+        loss=loss,
+        metrics=metrics,
         schedule=_schedule(args),
         clip_norm=args.clip_norm,
         clip_value=args.clip_value,
@@ -386,6 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from polyframe.cli_checkpoint import cmd_convert, cmd_export
         from polyframe.cli_porting import cmd_diff, cmd_import_native
+        from polyframe.cli_plugins import load_cli_plugins
+
+        load_cli_plugins(args)
 
         return {
             "info": cmd_info,

@@ -1,5 +1,7 @@
 """Every built-in layer spec, as ``pf.layers.<Kind>``."""
 
+from typing import Any
+
 from polyframe.spec.attention import MultiHeadAttention as MultiHeadAttention
 from polyframe.spec.attention import TransformerEncoderBlock as TransformerEncoderBlock
 from polyframe.spec.audio import MFCC as MFCC
@@ -22,6 +24,7 @@ from polyframe.spec.layer import register_layer as register_layer
 from polyframe.spec.layer_norms import GroupNorm as GroupNorm
 from polyframe.spec.layer_norms import LayerNorm as LayerNorm
 from polyframe.spec.layer_norms import RMSNorm as RMSNorm
+from polyframe.spec.lazy_kinds import LAZY_KINDS, load_kind
 from polyframe.spec.merge import Add as Add
 from polyframe.spec.merge import Concatenate as Concatenate
 from polyframe.spec.merge import Multiply as Multiply
@@ -40,3 +43,15 @@ from polyframe.spec.reshaping import Identity as Identity
 from polyframe.spec.reshaping import Permute as Permute
 from polyframe.spec.reshaping import Reshape as Reshape
 from polyframe.spec.reshaping import Upsample2D as Upsample2D
+
+
+def __getattr__(name: str) -> Any:
+    """The catalogue layers written in ``pf.ops`` load on first use (``import polyframe``
+    stays fast); see polyframe/spec/lazy_kinds.py."""
+    if name in LAZY_KINDS:
+        return load_kind(name)
+    raise AttributeError(f"module 'polyframe.layers' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *LAZY_KINDS])

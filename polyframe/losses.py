@@ -18,6 +18,7 @@ batch the exact mean of its micro-batches, which gradient accumulation relies on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,8 +35,8 @@ class Loss:
     delta: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.name not in LOSSES:
-            raise ConfigError(f"unknown loss {self.name!r}; known: {', '.join(LOSSES)}")
+        if self.name not in LOSSES and self.name not in _CUSTOM:
+            raise ConfigError(f"unknown loss {self.name!r}; known: {', '.join(known_losses())}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.label_smoothing and self.name != "cross_entropy":
@@ -46,6 +47,9 @@ class Loss:
     @property
     def classification(self) -> bool:
         """True for losses whose targets are classes (accuracy and friends apply)."""
+        custom = _CUSTOM.get(self.name)
+        if custom is not None:
+            return custom.classification
         return self.name in ("cross_entropy", "binary_cross_entropy")
 
 
@@ -53,12 +57,54 @@ class Loss:
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "mae", "huber")
 
 
+@dataclass(frozen=True)
+class CustomLoss:
+    """A loss registered by name: ``fn(y_true, y_pred) -> (N,)`` per-sample losses written in
+    ``pf.ops`` (so it runs natively on every backend and in numpy). ``classification``: the
+    targets are class ids (or one-hot rows) and the output holds one logit per class."""
+
+    name: str
+    fn: Callable[[Any, Any], Any]
+    classification: bool = False
+
+
+_CUSTOM: dict[str, CustomLoss] = {}
+
+
+def register_loss(name: str, classification: bool = False) -> Callable[[Callable], Callable]:
+    """Decorator: make ``fn(y_true, y_pred) -> per-sample loss (N,)`` (in ``pf.ops``) a loss
+    usable by name in ``Trainer(loss=name)`` and ``polyframe train --loss``. The batch loss is
+    ``sum_i(w_i * l_i) / N`` as for the built-in losses.
+
+    >>> @register_loss("focal", classification=True)
+    ... def focal(y_true, logits): ...
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        if name in LOSSES or (name in _CUSTOM and _CUSTOM[name].fn is not fn):
+            raise ConfigError(f"loss {name!r} is already registered; choose another name")
+        _CUSTOM[name] = CustomLoss(name, fn, classification)
+        return fn
+
+    return wrap
+
+
+def custom_loss(name: str) -> CustomLoss | None:
+    """The registered custom loss called ``name`` (None for built-in or unknown names)."""
+    return _CUSTOM.get(name)
+
+
+def known_losses() -> tuple[str, ...]:
+    """Built-in and registered loss names."""
+    return LOSSES + tuple(sorted(_CUSTOM))
+
+
 def get_loss(loss: str | Loss, **options: object) -> Loss:
     """A :class:`Loss` from a name or an existing one (``options``: label_smoothing, delta)."""
     if isinstance(loss, Loss):
         return loss
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ConfigError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    if not isinstance(loss, str) or (loss not in LOSSES and loss not in _CUSTOM):
+        raise ConfigError(f"unknown loss {loss!r}; known: {', '.join(known_losses())}")
     return Loss(loss, **options)  # type: ignore[arg-type]
 
 
@@ -69,6 +115,9 @@ def check_loss(name: str | Loss) -> str:
 
 def check_output(loss: Loss, output_shape: tuple[int, ...]) -> None:
     """Raise when the model's output shape cannot feed ``loss``, naming both shapes."""
+    if loss.name in _CUSTOM:
+        check_output(Loss("cross_entropy" if loss.classification else "mse"), output_shape)
+        return
     if loss.name == "cross_entropy" and (len(output_shape) != 1 or output_shape[0] < 2):
         raise ConfigError(
             f"loss 'cross_entropy' needs model outputs of shape (classes,) with classes >= 2, "
@@ -93,6 +142,8 @@ def check_targets(loss: str | Loss, output_shape: tuple[int, ...], y: np.ndarray
     """Validate labels/targets against the loss and the model's output shape; return them in
     the dtype the backends expect (int64 class ids, or float32 targets / one-hot rows)."""
     loss = get_loss(loss)
+    if loss.name in _CUSTOM:  # validated like the built-in loss with the same targets
+        return check_targets("cross_entropy" if loss.classification else "mse", output_shape, y)
     check_output(loss, output_shape)
     y = np.asarray(y)
     if loss.name == "cross_entropy":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -60,15 +61,76 @@ class MetricPlan:
     correct: bool = False
     ks: tuple[int, ...] = ()
     auc_bins: int = 0
+    #: registered custom metrics and the shapes of their device-side sums
+    custom: tuple[str, ...] = ()
+    custom_shapes: tuple[tuple[int, ...], ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when nothing but the loss is accumulated."""
-        return not (self.confusion or self.correct or self.ks or self.auc_bins)
+        return not (self.confusion or self.correct or self.ks or self.auc_bins or self.custom)
+
+    @property
+    def builtin(self) -> bool:
+        """True when a built-in counter (confusion, correct, top-k, histogram) is kept."""
+        return bool(self.confusion or self.correct or self.ks or self.auc_bins)
+
+
+@dataclass(frozen=True)
+class CustomMetric:
+    """A metric registered by name, keeping the device-side accumulation contract.
+
+    ``update(y_true, y_pred)`` (in ``pf.ops``, run inside the compiled step) returns one
+    batch's float array of shape ``state_shape(output_shape)``; the device adds it to a running
+    sum. ``result(total, samples)`` (numpy, once per epoch) turns the sum into the value."""
+
+    name: str
+    update: Callable[[Any, Any], Any]
+    result: Callable[[np.ndarray, int], float]
+    state_shape: Callable[[tuple[int, ...]], tuple[int, ...]]
+    classification: bool = True
+
+
+_CUSTOM: dict[str, CustomMetric] = {}
+
+
+def register_metric(
+    name: str,
+    *,
+    state_shape: Callable[[tuple[int, ...]], tuple[int, ...]],
+    result: Callable[[np.ndarray, int], float],
+    classification: bool = True,
+) -> Callable[[Callable], Callable]:
+    """Decorator: register ``update(y_true, y_pred) -> batch sums`` (in ``pf.ops``) as the
+    metric ``name`` (see :class:`CustomMetric`); usable in ``Trainer(metrics=[name])``."""
+
+    def wrap(update: Callable) -> Callable:
+        if (
+            name in METRICS
+            or _TOPK.match(name)
+            or (name in _CUSTOM and _CUSTOM[name].update is not update)
+        ):
+            raise ConfigError(f"metric {name!r} is already registered; choose another name")
+        if not name.isidentifier():
+            raise ConfigError(f"metric name {name!r} must be a Python identifier")
+        _CUSTOM[name] = CustomMetric(name, update, result, state_shape, classification)
+        return update
+
+    return wrap
+
+
+def custom_metric(name: str) -> CustomMetric | None:
+    """The registered custom metric ``name`` (None for built-in or unknown names)."""
+    return _CUSTOM.get(name)
+
+
+def custom_key(name: str) -> str:
+    """The accumulator key of a custom metric's device-side sum."""
+    return f"custom_{name}"
 
 
 def _known() -> str:
-    return ", ".join(METRICS)
+    return ", ".join((*METRICS, *sorted(_CUSTOM)))
 
 
 def check_metrics(names: list[str] | tuple[str, ...], loss: object) -> tuple[str, ...]:
@@ -76,9 +138,22 @@ def check_metrics(names: list[str] | tuple[str, ...], loss: object) -> tuple[str
     loss_name = getattr(loss, "name", loss)
     out = []
     for name in names:
+        custom = _CUSTOM.get(name)
+        if custom is not None:
+            classification = getattr(loss, "classification", None)
+            if classification is None:  # a loss name
+                from polyframe.losses import get_loss
+
+                classification = get_loss(str(loss_name)).classification
+            if custom.classification and not classification:
+                raise ConfigError(f"metric {name!r} needs a classification loss, not {loss_name!r}")
+            out.append(name)
+            continue
         if name not in _CONFUSION and name != "auc" and not _TOPK.match(str(name)):
             raise ConfigError(f"unknown metric {name!r}; known: {_known()}")
-        if loss_name not in ("cross_entropy", "binary_cross_entropy"):
+        if not getattr(
+            loss, "classification", loss_name in ("cross_entropy", "binary_cross_entropy")
+        ):
             raise ConfigError(
                 f"metric {name!r} needs a classification loss ('cross_entropy' or "
                 f"'binary_cross_entropy'), not {loss_name!r}"
@@ -104,7 +179,10 @@ def plan(
     if ks and max(ks) > classes:
         raise ConfigError(f"top-{max(ks)} accuracy needs at least {max(ks)} classes, got {classes}")
     confusion = any(n in _CONFUSION - {"accuracy"} for n in names)
+    custom = tuple(n for n in names if n in _CUSTOM)
     return MetricPlan(
+        custom=custom,
+        custom_shapes=tuple(tuple(_CUSTOM[n].state_shape(tuple(output_shape))) for n in custom),
         names=tuple(names),
         classes=classes,
         binary=binary,
@@ -175,6 +253,9 @@ def compute(
             aucs = [auc_from_histogram(hist[c, 1], hist[c, 0])[0] for c in range(plan.classes)]
             valid = [a for a in aucs if not np.isnan(a)]
             out["auc"] = float(np.mean(valid)) if valid else float("nan")
+    for name in plan.custom:
+        total = np.asarray(counts[custom_key(name)], np.float64)
+        out[name] = _CUSTOM[name].result(total, samples)
     return {name: out[name] for name in _order(plan, out)}
 
 

@@ -23,6 +23,7 @@ if JaxBackend.available()[0]:
         layers_attention,
         layers_conv,
         layers_embedding,
+        layers_forward,
         layers_norms,
         layers_pooling1d,
         layers_recurrent,

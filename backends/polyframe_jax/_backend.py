@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from polyframe.backend import AbstractBackend, lowering_fn
+from polyframe.backend import AbstractBackend, lower_node
 from polyframe.errors import BackendError
 from polyframe.optim import Optimizer
 
@@ -66,7 +66,7 @@ class JaxBackend(AbstractBackend):
         with lowering_context(rngs, jnp.dtype(dtype)):
             for node in spec.layer_nodes if is_graph else spec.nodes:
                 where = f"{node.path} {node.name!r} ({node.layer.kind})"
-                low = as_lowered(lowering_fn("jax", type(node.layer))(node.layer, node), where)
+                low = as_lowered(lower_node("jax", node), where)
                 found, want = sorted(low.dump(low.module)), sorted(node.param_specs())
                 if found != want:
                     raise BackendError(

@@ -15,11 +15,13 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from polyframe.spec.activations import OPS_ACTIVATIONS
 from polyframe.spec.conv import Conv2D, same_padding
 from polyframe.spec.core_layers import Activation, Dense, Dropout, Flatten
 from polyframe.spec.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from polyframe.spec.sequential import Node
 from polyframe_jax.lowering import lowering_dtype, lowering_rngs, register_builtin
+from polyframe_jax.ops import NAMESPACE as OPS
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "identity": lambda x: x,
@@ -29,6 +31,8 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "tanh": jnp.tanh,
     "sigmoid": jax.nn.sigmoid,
     "softmax": lambda x: jax.nn.softmax(x, axis=-1),
+    # defined once in pf.ops (jax.nn kernels where they exist)
+    **{name: getattr(OPS, name) for name in OPS_ACTIVATIONS},
 }
 #: float32 matmuls/convs at full precision (no TF32 / bf16 passes on accelerators).
 PRECISION = jax.lax.Precision.HIGHEST

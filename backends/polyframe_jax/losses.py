@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from polyframe.losses import Loss
+from polyframe.losses import Loss, custom_loss
 
 
 def _per_element_mean(per: jax.Array) -> jax.Array:
@@ -16,6 +16,9 @@ def _per_element_mean(per: jax.Array) -> jax.Array:
 def per_sample_loss(loss: Loss, out: jax.Array, y: jax.Array) -> jax.Array:
     """Loss of each sample, shape ``(N,)``, computed in float32."""
     out = out.astype(jnp.float32)
+    custom = custom_loss(loss.name)
+    if custom is not None:  # a registered loss written in pf.ops
+        return custom.fn(y, out)
     if loss.name == "cross_entropy":
         logp = jax.nn.log_softmax(out, axis=-1)
         if y.ndim == 1 and not loss.label_smoothing:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from polyframe.metrics import MetricPlan
+from polyframe.metrics import MetricPlan, custom_key, custom_metric
 
 
 def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
@@ -21,11 +21,19 @@ def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
         out["topk"] = jnp.zeros((len(plan.ks),), jnp.int32)
     if plan.auc_bins:
         out["hist"] = jnp.zeros((c, 2, plan.auc_bins), jnp.int32)
+    for name, shape in zip(plan.custom, plan.custom_shapes, strict=True):
+        out[custom_key(name)] = jnp.zeros(shape, jnp.float32)
     return out
 
 
 def counts(plan: MetricPlan, out: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
     """One batch's counts (to add to the accumulators)."""
+    custom = {  # registered metrics: their pf.ops update, summed on the device
+        custom_key(n): custom_metric(n).update(y, out.astype(jnp.float32)).astype(jnp.float32)
+        for n in plan.custom
+    }
+    if not plan.builtin:
+        return custom
     c = plan.classes
     logits = out.astype(jnp.float32).reshape(out.shape[0], -1)
     if plan.binary:
@@ -55,4 +63,4 @@ def counts(plan: MetricPlan, out: jax.Array, y: jax.Array) -> dict[str, jax.Arra
         pos = (labels[:, None] == cls[None, :]).astype(jnp.int32)
         idx = ((cls[None, :] * 2 + pos) * b + bins).reshape(-1)
         res["hist"] = jnp.bincount(idx, length=c * 2 * b).reshape(c, 2, b)
-    return {k: v.astype(jnp.int32) for k, v in res.items()}
+    return {**{k: v.astype(jnp.int32) for k, v in res.items()}, **custom}

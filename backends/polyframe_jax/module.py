@@ -43,7 +43,16 @@ class AbstractPolyframeModule(nnx.Module):
         if unknown:
             raise DataError(f"no layer named {unknown[0]!r}; layers: {', '.join(codecs)}")
         for name, local in by_layer.items():
-            codecs[name](self.layers[name], local)
+            try:
+                codecs[name](self.layers[name], local)
+            except DataError:
+                raise
+            except Exception as exc:  # a codec naming a variable the module lacks, ...
+                raise DataError(
+                    f"layer {name!r} ({type(self.layers[name]).__name__}) on the 'jax' backend: "
+                    f"loading its canonical parameters {sorted(local)} failed with "
+                    f"{type(exc).__name__}: {exc}; check the lowering's load/dump codec"
+                ) from exc
 
 
 class PolyframeSequential(AbstractPolyframeModule):

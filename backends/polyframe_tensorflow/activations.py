@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from polyframe.spec.activations import OPS_ACTIVATIONS
 from polyframe_tensorflow._env import keras
 
 
@@ -34,6 +35,22 @@ _ACTIVATIONS: dict[str, str | Callable[[Any], Any]] = {
     "sigmoid": "sigmoid",
     "softmax": softmax_last,
 }
+
+
+def _ops_activation(name: str) -> Callable[[Any], Any]:
+    """A Keras-serializable activation applying the ``pf.ops`` function ``name``."""
+    from polyframe_tensorflow.ops import NAMESPACE
+
+    fn = getattr(NAMESPACE, name)
+
+    def act(x: Any) -> Any:
+        return fn(x)
+
+    act.__name__ = act.__qualname__ = f"pf_{name}"
+    return keras.saving.register_keras_serializable(package="polyframe", name=f"pf_{name}")(act)
+
+
+_ACTIVATIONS.update({name: _ops_activation(name) for name in OPS_ACTIVATIONS})
 
 
 def keras_activation(name: str) -> str | Callable[[Any], Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from polyframe.backend import lowering_fn
+from polyframe.backend import lower_node
 from polyframe.errors import BackendError
 from polyframe_tensorflow import merge as _merge  # noqa: F401  (registers the merge lowerings)
 from polyframe_tensorflow._env import keras
@@ -20,7 +20,7 @@ from polyframe_tensorflow.params import Binding, bind, default_dump, default_loa
 
 
 def _lower_layer(node: Any) -> Binding:
-    out = lowering_fn("tensorflow", type(node.layer))(node.layer, node)
+    out = lower_node("tensorflow", node)
     if isinstance(out, Lowered):
         return Binding(node.name, out.module, out.load, out.dump)
     if isinstance(out, keras.layers.Layer):

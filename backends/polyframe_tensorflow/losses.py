@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyframe.losses import Loss
+from polyframe.losses import Loss, custom_loss
 from polyframe_tensorflow._env import tf
 
 
@@ -15,6 +15,9 @@ def _per_element_mean(per: Any) -> Any:
 
 def per_sample_loss(loss: Loss, out: Any, y: Any) -> Any:
     """Loss of each sample, shape ``(N,)``, from float32 outputs."""
+    custom = custom_loss(loss.name)
+    if custom is not None:  # a registered loss written in pf.ops
+        return custom.fn(y, out)
     if loss.name == "cross_entropy":
         if y.shape.rank == 1 and not loss.label_smoothing:
             return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)

@@ -6,13 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from polyframe.backend import lowering_fn
+from polyframe.backend import lower_node
 from polyframe.errors import BackendError
 from polyframe_tensorflow import layers as _builtin  # noqa: F401  (registers the lowerings)
 from polyframe_tensorflow import (  # noqa: F401  (the layer catalogue, one family per module)
     layers_attention,
     layers_conv,
     layers_embedding,
+    layers_forward,
     layers_norms,
     layers_pooling1d,
     layers_recurrent,
@@ -53,7 +54,7 @@ def lower(spec: Any, params: dict[str, np.ndarray], dtype: str = "float32") -> k
     try:
         modules, binds = [], []
         for node in spec.nodes:
-            out = lowering_fn("tensorflow", type(node.layer))(node.layer, node)
+            out = lower_node("tensorflow", node)
             if isinstance(out, Lowered):
                 binds.append(Binding(node.name, out.module, out.load, out.dump))
                 modules.append(out.module)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyframe.metrics import MetricPlan
+from polyframe.metrics import MetricPlan, custom_key, custom_metric
 from polyframe_tensorflow._env import tf
 
 
@@ -21,6 +21,8 @@ def variables(plan: MetricPlan, phase: str) -> dict[str, tf.Variable]:
         shapes["topk"] = (len(plan.ks),)
     if plan.auc_bins:
         shapes["hist"] = (c, 2, plan.auc_bins)
+    for name, shape in zip(plan.custom, plan.custom_shapes, strict=True):
+        shapes[custom_key(name)] = shape
     return {
         k: tf.Variable(tf.zeros(s, tf.float64), trainable=False, name=f"{phase}_{k}")
         for k, s in shapes.items()
@@ -34,6 +36,11 @@ def _bincount(idx: Any, length: int) -> Any:
 
 def add_counts(plan: MetricPlan, acc: dict[str, tf.Variable], out: Any, y: Any) -> None:
     """Add one batch's counts to the variables (inside a compiled step)."""
+    for name in plan.custom:  # registered metrics: their pf.ops update, summed on the device
+        batch = custom_metric(name).update(y, tf.cast(out, tf.float32))
+        acc[custom_key(name)].assign_add(tf.cast(batch, tf.float64))
+    if not plan.builtin:
+        return
     c = plan.classes
     logits = tf.reshape(tf.cast(out, tf.float32), [tf.shape(out)[0], -1])
     if plan.binary:

@@ -89,7 +89,16 @@ def import_params(model: Any, params: dict[str, np.ndarray]) -> None:
         prefix = f"{b.name}."
         local = {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}
         if local:
-            b.load(b.module, local)
+            try:
+                b.load(b.module, local)
+            except BackendError:
+                raise
+            except Exception as exc:  # a codec naming a variable the layer lacks, ...
+                raise BackendError(
+                    f"layer {b.name!r} ({type(b.module).__name__}) on the 'tensorflow' backend: "
+                    f"loading its canonical parameters {sorted(local)} failed with "
+                    f"{type(exc).__name__}: {exc}; check the lowering's load/dump codec"
+                ) from exc
             used.update(prefix + k for k in local)
     extra = sorted(set(params) - used)
     if extra:

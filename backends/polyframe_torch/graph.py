@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from polyframe.backend import lowering_fn
+from polyframe.backend import lower_node
 from polyframe_torch import merge as _merge  # noqa: F401  (registers the merge lowerings)
 from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST
 from polyframe_torch.native import as_lowered
@@ -88,7 +88,7 @@ def build_graph(spec: Any) -> PolyframeGraph:
     codecs: dict[str, tuple] = {}
     layouts: dict[str, str] = {}
     for node in spec.layer_nodes:
-        lowered = as_lowered(lowering_fn("torch", type(node.layer))(node.layer, node), node)
+        lowered = as_lowered(lower_node("torch", node), node)
         modules[node.name] = lowered.module
         codecs[node.name] = (lowered.load, lowered.dump, tuple(node.param_specs()))
         layouts[node.name] = lowered.layout

@@ -143,7 +143,7 @@ def lower_dropout(layer: Dropout, node: Node) -> Lowered:
 @register_lowering("torch", Activation)
 def lower_activation(layer: Activation, node: Node) -> Lowered:
     """Activation -> the torch activation module; softmax needs channels-last (last axis)."""
-    layout = CHANNELS_LAST if layer.activation == "softmax" else ANY
+    layout = CHANNELS_LAST if layer.activation in ("softmax", "log_softmax") else ANY
     return Lowered(M.activation(layer.activation, -1), *mapped_codec(()), layout)
 
 

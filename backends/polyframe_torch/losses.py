@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from polyframe.losses import Loss
+from polyframe.losses import Loss, custom_loss
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
@@ -18,6 +18,9 @@ def _per_element_mean(per: torch.Tensor) -> torch.Tensor:
 
 def per_sample_loss(loss: Loss, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Loss of each sample, shape ``(N,)`` (float32 logits/outputs ``out``)."""
+    custom = custom_loss(loss.name)
+    if custom is not None:  # a registered loss written in pf.ops
+        return custom.fn(y, out)
     if loss.name == "cross_entropy":
         return F.cross_entropy(out, y, reduction="none", label_smoothing=loss.label_smoothing)
     if loss.name == "binary_cross_entropy":

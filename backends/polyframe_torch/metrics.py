@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from polyframe.metrics import MetricPlan
+from polyframe.metrics import MetricPlan, custom_key, custom_metric
 
 
 def zeros(plan: MetricPlan, device: torch.device) -> dict[str, torch.Tensor]:
@@ -20,6 +20,8 @@ def zeros(plan: MetricPlan, device: torch.device) -> dict[str, torch.Tensor]:
         out["topk"] = torch.zeros(len(plan.ks), dtype=torch.int64, device=device)
     if plan.auc_bins:
         out["hist"] = torch.zeros((c, 2, plan.auc_bins), dtype=torch.int64, device=device)
+    for name, shape in zip(plan.custom, plan.custom_shapes, strict=True):
+        out[custom_key(name)] = torch.zeros(shape, dtype=torch.float32, device=device)
     return out
 
 
@@ -38,6 +40,10 @@ def add_counts(
     plan: MetricPlan, acc: dict[str, torch.Tensor], out: torch.Tensor, y: torch.Tensor
 ) -> None:
     """Add one batch's counts to ``acc`` in place (no host sync)."""
+    for name in plan.custom:  # registered metrics: their pf.ops update, summed on the device
+        acc[custom_key(name)].add_(custom_metric(name).update(y, out.float()).float())
+    if not plan.builtin:
+        return
     c = plan.classes
     labels, preds, logits = _class_view(plan, out, y)
     if plan.correct:

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from polyframe.spec.activations import OPS_ACTIVATIONS
+
 Pad4 = tuple[int, int, int, int]  # F.pad order: (left, right, top, bottom)
 
 
@@ -44,7 +46,28 @@ def activation(name: str, channel_dim: int = -1) -> nn.Module:
         return nn.Sigmoid()
     if name == "softmax":
         return nn.Softmax(dim=channel_dim)
+    if name == "log_softmax":
+        return nn.LogSoftmax(dim=channel_dim)
+    if name in OPS_ACTIVATIONS:
+        return OpsActivation(name)
     raise ValueError(f"unknown activation {name!r}")
+
+
+class OpsActivation(nn.Module):
+    """An activation defined in ``pf.ops``, applied with torch's kernel for it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        from polyframe_torch.ops import NAMESPACE
+
+        self.name = name
+        self.fn = getattr(NAMESPACE, name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x)
+
+    def extra_repr(self) -> str:
+        return self.name
 
 
 class Linear(nn.Linear):

@@ -15,13 +15,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from polyframe.backend import lowering_fn
+from polyframe.backend import lower_node
 from polyframe.errors import BackendError
 from polyframe_torch import layers as _layers  # noqa: F401  (registers the built-in lowerings)
 from polyframe_torch import (  # noqa: F401  (the layer catalogue, one family per module)
     layers_attention,
     layers_conv,
     layers_embedding,
+    layers_forward,
     layers_norms,
     layers_pooling1d,
     layers_recurrent,
@@ -97,7 +98,7 @@ def build_native(spec: Any) -> nn.Module:
     codecs: dict[str, tuple] = {}
     layout = CHANNELS_LAST
     for node in spec.nodes:
-        lowered = as_lowered(lowering_fn("torch", type(node.layer))(node.layer, node), node)
+        lowered = as_lowered(lower_node("torch", node), node)
         if len(node.input_shape) >= 2 and lowered.layout not in (ANY, layout):
             if lowered.layout == CHANNELS_FIRST:
                 modules[_unique("to_nchw", used)] = ToChannelsFirst()
@@ -150,3 +151,9 @@ def import_params(native: nn.Module, params: dict[str, np.ndarray]) -> None:
                 load(native.sublayer(name), {local: params[f"{name}.{local}"] for local in names})
             except BackendError as exc:
                 raise BackendError(f"layer {name!r}: {exc}") from None
+            except Exception as exc:  # a codec naming an attribute the module lacks, ...
+                raise BackendError(
+                    f"layer {name!r} ({type(native.sublayer(name)).__name__}) on the 'torch' "
+                    f"backend: loading its canonical parameters {list(names)} failed with "
+                    f"{type(exc).__name__}: {exc}; check the lowering's load/dump codec"
+                ) from exc

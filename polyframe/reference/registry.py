@@ -9,6 +9,8 @@ from typing import Any, Callable
 import numpy as np
 
 from polyframe.errors import SpecError
+from polyframe.ops.layer import call_forward, has_forward
+from polyframe.spec.activations import OPS_ACTIVATIONS
 from polyframe.spec.layer import Layer
 
 
@@ -34,14 +36,22 @@ def register_reference(layer_cls: type[Layer]) -> Callable[[ReferenceFn], Refere
     return wrap
 
 
+def _forward_reference(layer: Any, params: dict, x: Any, ctx: Context) -> Any:
+    """The reference of a one-definition layer: its ``forward`` on float64 numpy arrays."""
+    return call_forward(layer, params, x, ctx.training)
+
+
 def reference_fn(layer_cls: type[Layer]) -> ReferenceFn:
     """The registered numpy forward of a layer class."""
     for cls in layer_cls.__mro__:
         if cls in _REFERENCES:
             return _REFERENCES[cls]
+    if has_forward(layer_cls):
+        return _forward_reference
     raise SpecError(
         f"layer kind {layer_cls.kind!r} has no numpy reference; register one with "
-        "@polyframe.reference.register_reference"
+        "@polyframe.reference.register_reference, "
+        "or define forward(self, params, x) in pf.ops"
     )
 
 
@@ -66,4 +76,8 @@ def activate(x: np.ndarray, name: str) -> np.ndarray:
     if name == "softmax":
         e = np.exp(x - x.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
+    if name in OPS_ACTIVATIONS:  # one definition in pf.ops, run on float64 numpy
+        from polyframe import ops
+
+        return getattr(ops, name)(x)
     raise SpecError(f"unknown activation {name!r}")

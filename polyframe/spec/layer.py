@@ -132,16 +132,30 @@ def register_layer(kind: str, version: int = 1) -> Callable[[L], L]:
 
 def layer_class(kind: str) -> type[Layer]:
     """Return the registered layer class for ``kind`` or raise a SpecError listing the kinds."""
+    if kind not in _LAYERS:
+        from polyframe.spec.lazy_kinds import LAZY_KINDS, load_kind
+
+        if kind in LAZY_KINDS:  # catalogue layers that load on first use
+            load_kind(kind)
+    if kind not in _LAYERS:  # installed packages register kinds through entry points
+        from polyframe.plugins import load_entry_points
+
+        load_entry_points()
     try:
         return _LAYERS[kind]
     except KeyError:
         raise SpecError(
-            f"unknown layer kind {kind!r}; known kinds: {', '.join(sorted(_LAYERS))}"
+            f"unknown layer kind {kind!r}; known kinds: {', '.join(sorted(_LAYERS))}. A user "
+            "layer's module must be imported first: --plugin MODULE on the command line, an "
+            "'imports:' list in the file, or the 'polyframe.layers' entry-point group"
         ) from None
 
 
 def layer_kinds() -> list[str]:
     """Names of every registered layer kind."""
+    from polyframe.spec.lazy_kinds import load_all
+
+    load_all()
     return sorted(_LAYERS)
 
 

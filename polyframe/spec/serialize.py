@@ -60,11 +60,13 @@ def layer_from_dict(data: Any, index: int) -> Layer:
 _MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
-def spec_from_dict(data: Any) -> Any:
-    """Build a model spec from its plain-data form (what YAML/JSON files hold). Anything wrong
-    with the data raises ``SpecError``, never a bare exception."""
+def spec_from_dict(data: Any, base: str | Path | None = None) -> Any:
+    """Build a model spec from its plain-data form (what YAML/JSON files hold). An
+    ``imports`` list names plug-in modules (or ``.py`` files, relative to ``base``) that
+    define the user layers the spec uses; they are imported first. Anything wrong with the
+    data raises ``SpecError``, never a bare exception."""
     try:
-        return _spec_from_dict(data)
+        return _spec_from_dict(data, base)
     except PolyframeError:
         raise
     except _MALFORMED as exc:
@@ -74,11 +76,18 @@ def spec_from_dict(data: Any) -> Any:
         ) from None
 
 
-def _spec_from_dict(data: Any) -> Any:
+def _spec_from_dict(data: Any, base: str | Path | None) -> Any:
     if not isinstance(data, dict):
         raise SpecError(
             f"a spec must be a mapping with 'model' and 'layers', got {type(data).__name__}"
         )
+    imports = data.get("imports", [])
+    if not isinstance(imports, list) or not all(isinstance(i, str) for i in imports):
+        raise SpecError(f"'imports' must be a list of module names or .py paths, got {imports!r}")
+    if imports:
+        from polyframe.plugins import load_plugins
+
+        load_plugins(imports, base)
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
         raise SpecError(f"unsupported spec format {fmt!r}; this polyframe reads {FORMAT!r}")
@@ -106,8 +115,9 @@ def dump_json(data: dict[str, Any], path: str | Path | None = None) -> str:
     return _write(json.dumps(data, indent=2) + "\n", path)
 
 
-def loads_spec(text: str, fmt: str = "yaml") -> Any:
-    """Parse a spec from YAML (safe loader; JSON is valid YAML too) or JSON text."""
+def loads_spec(text: str, fmt: str = "yaml", base: str | Path | None = None) -> Any:
+    """Parse a spec from YAML (safe loader; JSON is valid YAML too) or JSON text; ``base``:
+    the directory ``.py`` plug-ins in an ``imports`` list are relative to."""
     if fmt == "json":
         try:
             data = json.loads(text)
@@ -123,7 +133,7 @@ def loads_spec(text: str, fmt: str = "yaml") -> Any:
             raise SpecError(
                 f"spec is not valid YAML (only plain data is accepted): {first}"
             ) from None
-    return spec_from_dict(data)
+    return spec_from_dict(data, base)
 
 
 def load_spec(path: str | Path) -> Any:
@@ -131,4 +141,4 @@ def load_spec(path: str | Path) -> Any:
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"spec file {str(p)!r} does not exist")
-    return loads_spec(p.read_text(), "json" if p.suffix == ".json" else "yaml")
+    return loads_spec(p.read_text(), "json" if p.suffix == ".json" else "yaml", p.parent)

@@ -49,8 +49,8 @@ def test_param_specs_layout() -> None:
     [
         (lambda: L.Dense(0), "Dense: units must be a positive int, got 0"),
         (
-            lambda: L.Dense(4, activation="swish"),
-            "unknown activation 'swish'; allowed: identity, relu",
+            lambda: L.Dense(4, activation="swash"),
+            "unknown activation 'swash'; allowed: identity, relu",
         ),
         (lambda: L.Conv2D(4, 3, padding="full"), "padding must be one of"),
         (lambda: L.Conv2D(5, 3, groups=2), r"filters \(5\) must be divisible by groups \(2\)"),
