@@ -392,8 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = args.debug or "--debug" in argv
     try:
         from polyframe.cli_checkpoint import cmd_convert, cmd_export
-        from polyframe.cli_porting import cmd_diff, cmd_import_native
         from polyframe.cli_plugins import load_cli_plugins
+        from polyframe.cli_porting import cmd_diff, cmd_import_native
 
         load_cli_plugins(args)
 
