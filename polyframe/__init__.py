@@ -27,7 +27,7 @@ from polyframe.spec import loads_spec as loads_spec
 from polyframe.tune import tune as tune  # light: Optuna loads when a study runs
 
 if TYPE_CHECKING:  # what the lazy names below resolve to
-    from polyframe import callbacks, data, losses, metrics, models, optim, schedules  # noqa: F401
+    from polyframe import callbacks, compress, data, losses, metrics, models, optim, schedules  # noqa: F401  # noqa: F401
     from polyframe.init import init_params  # noqa: F401
     from polyframe.model import Model, build  # noqa: F401
     from polyframe.reference import register_reference  # noqa: F401
@@ -37,8 +37,8 @@ __version__ = "0.1.0"
 
 #: Sub-modules loaded on first attribute access.
 _LAZY_MODULES = (
-    "bench", "callbacks", "checkpoint", "data", "distributed", "interop", "losses", "metrics",
-    "models", "optim", "reference", "schedules",
+    "bench", "callbacks", "checkpoint", "compress", "data", "distributed", "interop", "losses",
+    "metrics", "models", "optim", "reference", "schedules",
 )  # fmt: skip
 #: Names loaded on first access: name -> (module, attribute).
 _LAZY_NAMES = {
