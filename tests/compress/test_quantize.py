@@ -60,19 +60,9 @@ def test_quantized_checkpoint_runs_on_other_backend(tmp_path, saver: str, loader
     np.testing.assert_allclose(q2(X), q(X), rtol=1e-5, atol=1e-6)
 
 
-@pytest.fixture(scope="module")
-def trained_mlp() -> dict[str, pf.Model]:
-    """A digits MLP trained once per backend (module cache)."""
-    return {}
-
-
 @pytest.mark.parametrize("method", ["minmax", "percentile"])
-def test_static_int8_accuracy_close_to_float(backend: str, method: str, trained_mlp) -> None:
-    if backend not in trained_mlp:
-        m = pf.build(mlp_spec(), backend, seed=0)
-        pf.Trainer(m, pf.optim.Adam(lr=1e-2)).fit(X_TRAIN, Y_TRAIN, batch_size=64, epochs=6)
-        trained_mlp[backend] = m
-    m = trained_mlp[backend]
+def test_static_int8_accuracy_close_to_float(backend: str, method: str, trained) -> None:
+    m = trained(backend, "mlp")
     float_acc = accuracy(m(X_TEST), Y_TEST)
     loader = pf.data.Loader(X_TRAIN[:512], Y_TRAIN[:512], batch_size=128, shuffle=False)
     q = pf.compress.quantize(m, "int8_static", calibration=loader, method=method)
