@@ -92,6 +92,12 @@ class QuantizedModel:
 
         return save_quantized(path, self)
 
+    def export_onnx(self, path: str | Path) -> Path:
+        """Write an ONNX QDQ model (see :func:`polyframe.compress.onnx_export.export_onnx`)."""
+        from polyframe.compress.onnx_export import export_onnx
+
+        return export_onnx(self, path)
+
     def __repr__(self) -> str:
         return (
             f"QuantizedModel(scheme={self.scheme!r}, backend={self.backend!r}, "

@@ -66,6 +66,7 @@ def _pruned_mlp(backend: str, trained) -> dict[str, Any]:
     return _RUNS[backend]
 
 
+@pytest.mark.slow
 def test_unstructured_90_percent_keeps_accuracy(backend: str, trained) -> None:
     run = _pruned_mlp(backend, trained)
     model, masks = run["model"], run["masks"]
@@ -81,6 +82,7 @@ def test_unstructured_90_percent_keeps_accuracy(backend: str, trained) -> None:
     np.testing.assert_array_equal(plain.params()["dense_0.kernel"], params["dense_0.kernel"])
 
 
+@pytest.mark.slow
 def test_masks_identical_on_every_backend(backend: str, trained) -> None:
     others = [b for b in BACKENDS if b != backend]
     if not others:
@@ -92,6 +94,7 @@ def test_masks_identical_on_every_backend(backend: str, trained) -> None:
         np.testing.assert_array_equal(mine[key], theirs[key], err_msg=f"{key}: {backend} vs {ref}")
 
 
+@pytest.mark.slow
 def test_structured_pruning_shrinks_the_spec(backend: str, trained) -> None:
     model = trained(backend, "cnn")
     dense_acc = accuracy(model(X_TEST), Y_TEST)
