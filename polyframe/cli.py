@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_checkpoint_arguments(t)
     add_subcommands(sub)
+    from polyframe import cli_compress
+
+    cli_compress.add_subcommands(sub)
     return p
 
 
@@ -377,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = args.debug or "--debug" in argv
     try:
         from polyframe.cli_checkpoint import cmd_convert, cmd_export
+        from polyframe.cli_compress import cmd_prune, cmd_quantize
 
         return {
             "info": cmd_info,
@@ -386,6 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "bench": cmd_bench,
             "convert": cmd_convert,
             "export": cmd_export,
+            "quantize": cmd_quantize,
+            "prune": cmd_prune,
         }[args.command](args)
     except PolyframeError as exc:
         if debug:
