@@ -58,6 +58,8 @@ def test_quantized_checkpoint_runs_on_other_backend(tmp_path, saver: str, loader
     for name, acc in q.accumulators(X).items():
         np.testing.assert_array_equal(q2.accumulators(X)[name], acc, err_msg=name)
     np.testing.assert_allclose(q2(X), q(X), rtol=1e-5, atol=1e-6)
+    with pytest.raises(pf.CheckpointError, match=r"int8 model \(int8_static\); load it with"):
+        pf.checkpoint.load(path, backend=loader)
 
 
 @pytest.mark.parametrize("method", ["minmax", "percentile"])
