@@ -78,6 +78,10 @@ class Int8Ops:
     def mul(self, a: Any, b: Any) -> Any:
         return a * b
 
+    def export_tflite(self, qmodel: Any, path: Any, calibration: np.ndarray) -> Any:
+        """See :func:`export_tflite`."""
+        return export_tflite(qmodel, path, calibration)
+
     def rescale(self, acc: Any, mult: Any, bias: Any, activation: str) -> Any:
         tf = self.tf
         y = tf.cast(acc, tf.float32) * mult
@@ -94,3 +98,45 @@ class Int8Ops:
             "softmax": tf.nn.softmax,
         }
         return fns[activation](y)
+
+
+def export_tflite(qmodel: Any, path: Any, calibration: np.ndarray) -> Any:
+    """Convert a quantized model to a TFLite full-integer model (int8 weights and
+    activations, float32 input and output) and write it to ``path``.
+
+    The graph is the float model with the dequantized kernels (``q * scale``), frozen to
+    constants; TFLite's converter re-quantizes the kernels per output channel, symmetric,
+    which gives back the same int8 values and scales, and calibrates its own (asymmetric)
+    activation ranges on ``calibration``. So the weights are polyframe's, the activation
+    scales TFLite's: outputs agree with the oracle within quantization tolerance.
+    """
+    from pathlib import Path
+
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    from polyframe.backend import get_backend
+    from polyframe.compress.plan import dequantized_params
+    from polyframe_tensorflow._env import tf
+
+    be = get_backend("tensorflow")
+    spec = qmodel.spec
+    native = be.lower(spec, dequantized_params(spec, qmodel.tensors, qmodel.int8_layers))
+    signature = [tf.TensorSpec([None, *spec.input_shape], tf.float32)]
+    forward = tf.function(lambda x: native(x, training=False), input_signature=signature)
+    frozen = convert_variables_to_constants_v2(forward.get_concrete_function())
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    data = np.asarray(calibration, np.float32)
+
+    def representative() -> Any:
+        for start in range(0, len(data), 32):
+            yield [data[start : start + 32]]
+
+    converter.representative_dataset = representative
+    blob = converter.convert()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(blob)
+    return Path(path)

@@ -98,6 +98,14 @@ class QuantizedModel:
 
         return export_onnx(self, path)
 
+    def export_tflite(self, path: str | Path, calibration: Any) -> Path:
+        """Write a TFLite full-integer model (needs TensorFlow; ``calibration``: a few hundred
+        inputs for TFLite's activation ranges). See polyframe_tensorflow/quantized.py."""
+        from polyframe.backend import get_backend
+
+        ops = get_backend("tensorflow").quantized_ops()
+        return ops.export_tflite(self, path, self._input(calibration))
+
     def __repr__(self) -> str:
         return (
             f"QuantizedModel(scheme={self.scheme!r}, backend={self.backend!r}, "

@@ -33,3 +33,26 @@ def test_onnx_qdq_matches_oracle(tmp_path, model: str, scheme: str) -> None:
     else:  # the same int8 arithmetic: only float rounding in the rescale differs
         assert rel < 1e-4
         assert (got.argmax(1) == ref.argmax(1)).mean() == 1.0
+
+
+@pytest.mark.skipif("tensorflow" not in BACKENDS, reason="TensorFlow is not installed")
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_tflite_int8_matches_oracle(tmp_path, model: str, trained) -> None:
+    import tensorflow as tf
+
+    m = trained("tensorflow", model)
+    q = pf.compress.quantize(m, "int8_static", calibration=X_TRAIN[:256])
+    path = q.export_tflite(tmp_path / "q.tflite", X_TRAIN[:256])
+    interpreter = tf.lite.Interpreter(model_path=str(path))
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    kinds = {d["dtype"] for d in interpreter.get_tensor_details()}
+    assert np.int8 in kinds  # integer kernels inside, float32 at the edges
+    interpreter.resize_tensor_input(inp["index"], [len(X_TEST), *X_TEST.shape[1:]])
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(inp["index"], X_TEST)
+    interpreter.invoke()
+    got = interpreter.get_tensor(out["index"])
+    ref = q.reference(X_TEST)
+    rel = np.abs(got - ref).max() / np.abs(ref).max()
+    assert rel < 0.1
+    assert (got.argmax(1) == ref.argmax(1)).mean() >= 0.98

@@ -111,9 +111,6 @@ def test_structured_pruning_shrinks_the_spec(backend: str, trained) -> None:
     after = sum(v.size for v in small.params().values())
     assert (before, after) == (6090, 1898) and after <= before / 2
     np.testing.assert_allclose(small(X_TEST), model(X_TEST), rtol=1e-5, atol=1e-5)
-    pf.Trainer(small, pf.optim.Adam(lr=1e-3), compile=_compile(backend)).fit(
-        X_TRAIN, Y_TRAIN, batch_size=64, epochs=1, seed=2
-    )
     assert dense_acc > 94
     assert accuracy(small(X_TEST), Y_TEST) >= dense_acc - 1.5
 
@@ -130,8 +127,8 @@ class _Snapshot(pf.callbacks.Callback):
 
 
 def test_resume_mid_schedule_keeps_masks(backend: str, tmp_path) -> None:
-    schedule = PolynomialDecay(0.0, 0.8, 0, 60, frequency=4)  # 23 steps an epoch
-    x, y = X_TRAIN[:736], Y_TRAIN[:736]
+    schedule = PolynomialDecay(0.0, 0.8, 0, 30, frequency=4)  # 12 steps an epoch
+    x, y = X_TRAIN[:384], Y_TRAIN[:384]
 
     def trainer_for() -> pf.Trainer:
         model = pf.build(mlp_spec(32), backend, seed=0)
@@ -148,7 +145,7 @@ def test_resume_mid_schedule_keeps_masks(backend: str, tmp_path) -> None:
         x, y, batch_size=32, epochs=2, seed=0, callbacks=[resumed, snap2],
         resume_from=tmp_path / "epoch-000001",
     )  # fmt: skip
-    assert trainer.resume_info["global_step"] == 23
+    assert trainer.resume_info["global_step"] == 12
     # at the start of the resumed run the masks are the saved ones ...
     mid = snap.by_epoch[0]
     for key, mask in mid.items():
