@@ -70,6 +70,10 @@ def test_static_int8_accuracy_close_to_float(backend: str, method: str, trained)
     q = pf.compress.quantize(m, "int8_static", calibration=loader, method=method)
     assert float_acc > 90
     assert abs(accuracy(q(X_TEST), Y_TEST) - float_acc) <= 0.5
+    expected: dict[str, np.ndarray] = {}
+    q.reference(X_TEST, expected)  # trained weights: still bit for bit
+    for name, acc in q.accumulators(X_TEST).items():
+        np.testing.assert_array_equal(acc, expected[name], err_msg=name)
     assert q.info["method"] == method
 
 
