@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from polyframe.compress.pruning import Pruning, strip  # noqa: F401
     from polyframe.compress.ptq import quantize  # noqa: F401
+    from polyframe.compress.qat import QuantizationAware  # noqa: F401
     from polyframe.compress.qcheckpoint import load_quantized, save_quantized  # noqa: F401
     from polyframe.compress.qmodel import QuantizedModel  # noqa: F401
     from polyframe.compress.structured import shrink  # noqa: F401
@@ -24,6 +25,7 @@ _LAZY = {
     "Pruning": "polyframe.compress.pruning",
     "strip": "polyframe.compress.pruning",
     "shrink": "polyframe.compress.structured",
+    "QuantizationAware": "polyframe.compress.qat",
 }
 
 
