@@ -87,7 +87,7 @@ def export_onnx(qmodel: Any, path: str | Path) -> Path:
     import onnx
     from onnx import TensorProto, helper
 
-    from polyframe.compress.plan import _pads
+    from polyframe.compress.plan import conv_pads
 
     g, q, h = _Graph(), qmodel, "x"
     for node in q.spec.nodes:
@@ -105,7 +105,7 @@ def export_onnx(qmodel: Any, path: str | Path) -> Path:
                     kernel = kernel[None]
                     h = g.op("Unsqueeze", [h, g.const("axis1", np.array([1]))], f"{name}_h")
                 oihw = np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))
-                (t, b), (left, r) = _pads(conv, shape)
+                (t, b), (left, r) = conv_pads(conv, shape)
                 nchw = g.op("Transpose", [h], f"{name}_nchw", perm=[0, 3, 1, 2])
                 y = g.op(
                     "Conv", [nchw, _kernel(g, q, name, oihw, 0)], f"{name}_conv",

@@ -65,7 +65,8 @@ def sub_spec(nodes: list[Any], input_shape: tuple[int, ...], input_dtype: str) -
     return Sequential([Input(tuple(input_shape), dtype=input_dtype), *layers])
 
 
-def _pads(layer: Any, input_shape: tuple[int, ...]) -> tuple[tuple[int, int], tuple[int, int]]:
+def conv_pads(layer: Any, input_shape: tuple[int, ...]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, bottom), (left, right)) zero padding of a Conv2D over an (H, W, C) input."""
     if layer.padding != "same":
         return ((0, 0), (0, 0))
     (kh, kw), (sh, sw) = layer.kernel_size, layer.strides
@@ -104,7 +105,7 @@ def build_plan(
             conv = layer.as_conv2d() if layer.kind == "Conv1D" else layer
             shape = (1, *node.input_shape) if layer.kind == "Conv1D" else node.input_shape
             kernel = kernel[None] if layer.kind == "Conv1D" else kernel
-            geometry = {"strides": tuple(conv.strides), "pads": _pads(conv, shape)}
+            geometry = {"strides": tuple(conv.strides), "pads": conv_pads(conv, shape)}
         bias = tensors.get(f"{name}.bias")
         in_scale = tensors.get(f"{name}.input_scale")
         steps.append(

@@ -25,7 +25,7 @@ def save_quantized(path: str | Path, qmodel: Any) -> Path:
         "polyframe_version": polyframe.__version__,
         "created_unix": time.time(),
         "backend": qmodel.backend,
-        "framework": qmodel._backend.version(),
+        "framework": qmodel.backend_impl.version(),
         "dtype": "float32",
         "spec": qmodel.spec.to_dict(),
         "training": None,

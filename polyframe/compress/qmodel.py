@@ -46,6 +46,11 @@ class QuantizedModel:
         """The backend's name."""
         return self._backend.name
 
+    @property
+    def backend_impl(self) -> Any:
+        """The backend object this model runs on."""
+        return self._backend
+
     def to(self, backend: str) -> QuantizedModel:
         """The same quantized model on another backend."""
         return QuantizedModel(

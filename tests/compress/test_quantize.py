@@ -12,20 +12,37 @@ import pytest
 import polyframe as pf
 from tests.compress.helpers import accuracy, cnn_spec, digits, mlp_spec
 
-SPECS = {"mlp": mlp_spec, "cnn": cnn_spec}
 (X_TRAIN, Y_TRAIN), (X_TEST, Y_TEST) = digits()
 X = X_TEST[:64]
+_SEQ = np.random.default_rng(0).normal(size=(192, 16, 4)).astype(np.float32)
+
+
+def _conv1d_spec() -> pf.Sequential:
+    L = pf.layers
+    return pf.Sequential(
+        [L.Input((16, 4)), L.Conv1D(8, 3, padding="same", activation="relu"),
+         L.Conv1D(8, 3, strides=2), L.Flatten(), L.Dense(10)]
+    )  # fmt: skip
+
+
+SPECS = {"mlp": mlp_spec, "cnn": cnn_spec, "conv1d": _conv1d_spec}
+
+
+def _inputs(model: str) -> tuple[np.ndarray, np.ndarray]:
+    """(calibration, evaluation) inputs of the right shape for ``model``."""
+    return (_SEQ[:128], _SEQ[128:]) if model == "conv1d" else (X_TRAIN[:128], X)
 
 
 def _quantized(backend: str, model: str, scheme: str) -> pf.compress.QuantizedModel:
     m = pf.build(SPECS[model](), backend, seed=3)
-    return pf.compress.quantize(m, scheme, calibration=X_TRAIN[:128])
+    return pf.compress.quantize(m, scheme, calibration=_inputs(model)[0])
 
 
 @pytest.mark.parametrize("scheme", ["int8_dynamic", "int8_static"])
-@pytest.mark.parametrize("model", ["mlp", "cnn"])
+@pytest.mark.parametrize("model", ["mlp", "cnn", "conv1d"])
 def test_int32_accumulators_equal_oracle(backend: str, model: str, scheme: str) -> None:
     q = _quantized(backend, model, scheme)
+    X = _inputs(model)[1]
     expected: dict[str, np.ndarray] = {}
     ref = q.reference(X, expected)
     got = q.accumulators(X)
