@@ -63,11 +63,14 @@ def test_int8_weight_only_matches_oracle(backend: str, model: str) -> None:
     assert kernel.dtype == np.int8 and np.abs(kernel).max() == 127
 
 
-def test_quantized_checkpoint_runs_on_other_backend(tmp_path, saver: str, loader: str) -> None:
-    q = _quantized(saver, "cnn", "int8_static")
+@pytest.mark.parametrize("scheme", ["int8_weight", "int8_dynamic", "int8_static"])
+def test_quantized_checkpoint_runs_on_other_backend(
+    tmp_path, saver: str, loader: str, scheme: str
+) -> None:
+    q = _quantized(saver, "cnn", scheme)
     path = q.save(tmp_path / "q")
     manifest = json.loads((path / "manifest.json").read_text())
-    assert manifest["quantization"]["scheme"] == "int8_static"
+    assert manifest["quantization"]["scheme"] == scheme
     assert manifest["quantization"]["layers"] == ["conv2d_0", "conv2d_1", "dense_0"]
     q2 = pf.compress.load_quantized(path, backend=loader)
     assert q2.backend == loader and q2.tensors["conv2d_1.kernel"].dtype == np.int8
@@ -75,7 +78,7 @@ def test_quantized_checkpoint_runs_on_other_backend(tmp_path, saver: str, loader
     for name, acc in q.accumulators(X).items():
         np.testing.assert_array_equal(q2.accumulators(X)[name], acc, err_msg=name)
     np.testing.assert_allclose(q2(X), q(X), rtol=1e-5, atol=1e-6)
-    with pytest.raises(pf.CheckpointError, match=r"int8 model \(int8_static\); load it with"):
+    with pytest.raises(pf.CheckpointError, match=rf"int8 model \({scheme}\); load it with"):
         pf.checkpoint.load(path, backend=loader)
 
 
