@@ -74,6 +74,10 @@ class Int8Ops:
     def mul(self, a: Any, b: Any) -> Any:
         return a * b
 
+    def export(self, qmodel: Any, path: Any) -> Any:
+        """See :func:`export_quantized`."""
+        return export_quantized(qmodel, path)
+
     def rescale(self, acc: Any, mult: Any, bias: Any, activation: str) -> Any:
         jax, jnp = self.jax, self.jnp
         y = acc.astype(jnp.float32) * mult
@@ -90,3 +94,27 @@ class Int8Ops:
             "softmax": lambda v: jax.nn.softmax(v, axis=-1),
         }
         return fns[activation](y)
+
+
+def export_quantized(qmodel: Any, path: Any) -> Any:
+    """Serialize the int8 forward with ``jax.export`` (batch dimension symbolic) to ``path``;
+    load it with ``jax.export.deserialize(bytes).call(x)``, without polyframe. Under the
+    export's ``jit`` the dynamic and static outputs stay bit-identical to the oracle."""
+    from pathlib import Path
+
+    import jax
+    import jax.numpy as jnp
+    from jax import export
+
+    from polyframe.compress.plan import run_plan
+
+    ops, plan = qmodel._ops, qmodel._plan
+    forward = jax.jit(lambda x: run_plan(plan, ops, x))
+    (batch,) = export.symbolic_shape("batch")
+    dtype = jnp.float32 if qmodel.spec.input_dtype == "float32" else jnp.int32
+    exported = export.export(forward)(
+        jax.ShapeDtypeStruct((batch, *qmodel.spec.input_shape), dtype)
+    )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_bytes(exported.serialize())
+    return Path(path)

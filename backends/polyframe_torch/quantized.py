@@ -84,6 +84,10 @@ class Int8Ops:
     def mul(self, a: Any, b: Any) -> Any:
         return a * b
 
+    def export(self, qmodel: Any, path: Any) -> Any:
+        """See :func:`export_quantized`."""
+        return export_quantized(qmodel, path)
+
     def rescale(self, acc: Any, mult: Any, bias: Any, activation: str) -> Any:
         torch = self.torch
         y = acc.to(torch.float32) * mult
@@ -101,3 +105,36 @@ class Int8Ops:
             "softmax": lambda v: torch.softmax(v, -1),
         }
         return fns[activation](y)
+
+
+def export_quantized(qmodel: Any, path: Any) -> Any:
+    """``torch.export`` the int8 forward (``aten._int_mm`` in the graph; batch dimension
+    dynamic) and save it to ``path`` (``.pt2``); load it with ``torch.export.load(path)
+    .module()(x)``, without polyframe."""
+    from pathlib import Path
+
+    import torch
+
+    from polyframe.compress.plan import FloatStep, run_plan
+
+    ops, plan = qmodel._ops, qmodel._plan
+
+    class Int8Forward(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()  # the float segments, registered so their weights travel
+            self.segments = torch.nn.ModuleList(
+                [s.native for s in plan if isinstance(s, FloatStep)]
+            )
+            self.eval()
+
+        def forward(self, x: Any) -> Any:
+            return run_plan(plan, ops, x)
+
+    example = ops.asarray(np.zeros((2, *qmodel.spec.input_shape), np.float32))
+    with torch.no_grad():
+        program = torch.export.export(
+            Int8Forward(), (example,), dynamic_shapes={"x": {0: torch.export.Dim("batch")}}
+        )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.export.save(program, str(path))
+    return Path(path)

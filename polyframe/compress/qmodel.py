@@ -103,6 +103,20 @@ class QuantizedModel:
 
         return export_onnx(self, path)
 
+    def export_native(self, path: str | Path) -> Path:
+        """Serialize the int8 forward with the backend's own export (torch: ``torch.export``
+        to ``.pt2``; JAX: ``jax.export``); TensorFlow raises BackendError (use
+        :meth:`export_tflite`)."""
+        from polyframe.errors import BackendError
+
+        export = getattr(self._ops, "export", None)
+        if export is None:
+            raise BackendError(
+                f"the {self.backend!r} backend cannot export an int8 model natively; use "
+                "export_onnx (any backend), export_tflite, or the torch / jax backend"
+            )
+        return export(self, path)
+
     def export_tflite(self, path: str | Path, calibration: Any) -> Path:
         """Write a TFLite full-integer model (needs TensorFlow; ``calibration``: a few hundred
         inputs for TFLite's activation ranges). See polyframe_tensorflow/quantized.py."""

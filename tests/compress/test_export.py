@@ -56,3 +56,38 @@ def test_tflite_int8_matches_oracle(tmp_path, model: str, trained) -> None:
     rel = np.abs(got - ref).max() / np.abs(ref).max()
     assert rel < 0.1
     assert (got.argmax(1) == ref.argmax(1)).mean() >= 0.98
+
+
+@pytest.mark.skipif("jax" not in BACKENDS, reason="JAX is not installed")
+@pytest.mark.parametrize("scheme", ["int8_dynamic", "int8_static"])
+def test_jax_export_of_int8_forward_is_bit_exact(tmp_path, scheme: str) -> None:
+    from jax import export
+
+    m = pf.build(cnn_spec(8), "jax", seed=3)
+    q = pf.compress.quantize(m, scheme, calibration=X_TRAIN[:128])
+    path = q.export_native(tmp_path / "q.jax_export")
+    restored = export.deserialize(bytearray(path.read_bytes()))
+    got = np.asarray(restored.call(X_TEST[:100]))
+    np.testing.assert_array_equal(got, q.reference(X_TEST[:100]))
+    assert "i8" in restored.mlir_module()  # int8 constants and integer ops in the program
+
+
+@pytest.mark.skipif("torch" not in BACKENDS, reason="torch is not installed")
+def test_torch_export_of_int8_forward_is_bit_exact(tmp_path) -> None:
+    import torch
+
+    m = pf.build(cnn_spec(8), "torch", seed=3)
+    q = pf.compress.quantize(m, "int8_static", calibration=X_TRAIN[:128])
+    path = q.export_native(tmp_path / "q.pt2")
+    program = torch.export.load(str(path))
+    ops = {str(n.target) for n in program.graph.nodes}
+    assert "aten._int_mm.default" in ops
+    got = program.module()(torch.from_numpy(X_TEST[:100])).numpy()
+    np.testing.assert_array_equal(got, q.reference(X_TEST[:100]))
+
+
+@pytest.mark.skipif("tensorflow" not in BACKENDS, reason="TensorFlow is not installed")
+def test_tensorflow_native_export_points_to_tflite(tmp_path) -> None:
+    q = pf.compress.quantize(pf.build(mlp_spec(16), "tensorflow"), "int8_dynamic")
+    with pytest.raises(pf.BackendError, match="cannot export an int8 model natively; use"):
+        q.export_native(tmp_path / "x")
