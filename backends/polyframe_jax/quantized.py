@@ -2,9 +2,9 @@
 
 Path: ``lax.dot_general`` and ``lax.conv_general_dilated`` on int8 operands with
 ``preferred_element_type=int32`` (XLA's native integer GEMM / convolution with int32
-accumulation; the same primitives ``aqtp`` and ``qwix`` lower to). The ops run one by one
-(not fused under ``jit``) so that no float re-association or FMA contraction can change the
-rescaled outputs that feed the next layer's quantization.
+accumulation; the same primitives ``aqtp`` and ``qwix`` lower to). ``QuantizedModel.__call__``
+runs the plan under one ``jit`` (:meth:`Int8Ops.compile`); ``accumulators`` runs it op by op
+to read the int32 tensors back.
 """
 
 from __future__ import annotations
@@ -73,6 +73,14 @@ class Int8Ops:
 
     def mul(self, a: Any, b: Any) -> Any:
         return a * b
+
+    def compile(self, plan: list[Any]) -> Any:
+        """The whole plan under one ``jax.jit`` (for ``QuantizedModel.__call__``): XLA keeps
+        the integer ops exact and, on CPU, contracts no float op, so the outputs stay
+        bit-identical to the oracle (tests/compress/test_quantize.py)."""
+        from polyframe.compress.plan import run_plan
+
+        return self.jax.jit(lambda x: run_plan(plan, self, x))
 
     def export(self, qmodel: Any, path: Any) -> Any:
         """See :func:`export_quantized`."""

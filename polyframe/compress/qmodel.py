@@ -39,6 +39,8 @@ class QuantizedModel:
         self._backend = get_backend(backend)
         self._ops = self._backend.quantized_ops()
         self._plan = build_plan(spec, scheme, self.tensors, self.int8_layers, self._ops)
+        compile_ = getattr(self._ops, "compile", None)  # a fused forward where the backend has one
+        self._compiled = compile_(self._plan) if compile_ is not None else None
         self._oracle: Any = None
 
     @property
@@ -65,7 +67,10 @@ class QuantizedModel:
     def __call__(self, x: Any) -> np.ndarray:
         """Inference on a numpy batch with the backend's integer kernels, returning numpy."""
         ops = self._ops
-        return ops.numpy(run_plan(self._plan, ops, ops.asarray(self._input(x))))
+        x = ops.asarray(self._input(x))
+        if self._compiled is not None:
+            return ops.numpy(self._compiled(x))
+        return ops.numpy(run_plan(self._plan, ops, x))
 
     def accumulators(self, x: Any) -> dict[str, np.ndarray]:
         """The int32 accumulators of every int8 layer on batch ``x`` (empty for
