@@ -30,6 +30,7 @@ from polyframe.tune import tune as tune  # light: Optuna loads when a study runs
 if TYPE_CHECKING:  # what the lazy names below resolve to
     from polyframe import (  # noqa: F401
         callbacks,
+        compress,
         data,
         losses,
         metrics,
@@ -51,7 +52,7 @@ __version__ = "0.1.0"
 
 #: Sub-modules loaded on first attribute access.
 _LAZY_MODULES = (
-    "bench", "callbacks", "checkpoint", "data", "distributed", "fidelity", "interop", "losses",
+    "bench", "callbacks", "checkpoint", "compress", "data", "distributed", "fidelity", "interop", "losses",
     "metrics", "models", "optim", "porting", "reference", "schedules", "ops", "plugins", "testing",
 )  # fmt: skip
 #: Names loaded on first access: name -> (module, attribute).

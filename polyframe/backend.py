@@ -175,6 +175,11 @@ class AbstractBackend(abc.ABC):
             "is supported by the torch, tensorflow and jax backends"
         )
 
+    def quantized_ops(self) -> Any:
+        """The backend's int8 kernels for :mod:`polyframe.compress` (a
+        ``polyframe.compress.plan.QuantOps``); backends without them refuse."""
+        raise BackendError(f"the {self.name!r} backend has no int8 kernels (quantized_ops)")
+
     def native_io(self) -> Any:
         """The backend's native files (see polyframe.interop): an object with
         ``read_groups(path)`` / ``write_groups(groups, path)`` (a native weight file as one

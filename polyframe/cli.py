@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_plugin_arguments(sub.choices[n] for n in ("train", "tune", "export"))
     add_loss_arguments(t)
+    from polyframe import cli_compress
+
+    cli_compress.add_subcommands(sub)
     return p
 
 
@@ -396,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from polyframe.cli_porting import cmd_diff, cmd_import_native
 
         load_cli_plugins(args)
+        from polyframe.cli_compress import cmd_prune, cmd_quantize
 
         return {
             "info": cmd_info,
@@ -407,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "export": cmd_export,
             "import-native": cmd_import_native,
             "diff": cmd_diff,
+            "quantize": cmd_quantize,
+            "prune": cmd_prune,
         }[args.command](args)
     except PolyframeError as exc:
         if debug:

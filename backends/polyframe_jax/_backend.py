@@ -144,6 +144,12 @@ class JaxBackend(AbstractBackend):
             self._engine = JaxEngine()
         return self._engine
 
+    def quantized_ops(self) -> Any:
+        """int8 kernels for polyframe.compress (see polyframe_jax/quantized.py)."""
+        from polyframe_jax.quantized import Int8Ops
+
+        return Int8Ops(self)
+
     def native_io(self) -> Any:
         """Native weight files and inference export (:mod:`polyframe_jax.export`)."""
         from polyframe_jax import export

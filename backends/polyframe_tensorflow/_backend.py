@@ -114,6 +114,12 @@ class TensorFlowBackend(AbstractBackend):
             self._engine = TensorFlowEngine()
         return self._engine
 
+    def quantized_ops(self) -> Any:
+        """int8 kernels for polyframe.compress (see polyframe_tensorflow/quantized.py)."""
+        from polyframe_tensorflow.quantized import Int8Ops
+
+        return Int8Ops(self)
+
     def native_io(self) -> Any:
         """Native weight files and inference export (:mod:`polyframe_tensorflow.export`)."""
         from polyframe_tensorflow import export

@@ -132,6 +132,12 @@ class TorchBackend(AbstractBackend):
             self._engine = TorchEngine(self)
         return self._engine
 
+    def quantized_ops(self) -> Any:
+        """int8 kernels for polyframe.compress (see polyframe_torch/quantized.py)."""
+        from polyframe_torch.quantized import Int8Ops
+
+        return Int8Ops(self)
+
     def native_io(self) -> Any:
         """Native weight files and inference export (:mod:`polyframe_torch.export`)."""
         from polyframe_torch import export

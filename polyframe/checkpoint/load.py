@@ -70,6 +70,12 @@ def load(path: str | Path, backend: str | None = None, which: str | int = "last"
     from polyframe.model import Model
 
     ckpt, _skipped = resolve(path, which)
+    quantized = ckpt.manifest.get("quantization")
+    if isinstance(quantized, dict):  # written by pf.compress (docs/compression.md)
+        raise CheckpointError(
+            f"{ckpt.path} holds an int8 model ({quantized.get('scheme')}); load it with "
+            "pf.compress.load_quantized"
+        )
     spec = spec_of(ckpt)
     check_params(spec, ckpt.model, str(ckpt.path))
     be = get_backend(_backend_name(ckpt.manifest.get("backend", ""), backend))
