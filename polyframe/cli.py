@@ -53,7 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--data",
         default="digits",
-        help="data set: digits, tfds:NAME, torchvision:MNIST|FashionMNIST|CIFAR10, npz:PATH",
+        help="data set: digits, tfds:NAME, torchvision:MNIST|FashionMNIST|CIFAR10, npz:PATH, "
+        "tsv:PATH / csv:PATH, textdir:ROOT, audiodir:ROOT (options as NAME?key=value&...; "
+        "docs/data.md, docs/text-and-speech.md)",
     )
     t.add_argument(
         "--data-dir", help="where the data set's files are (tfds data_dir, torchvision root)"

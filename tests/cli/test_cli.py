@@ -65,7 +65,7 @@ def test_train_reads_a_spec_file(tmp_path: Path, backend: str) -> None:
         (["train", "missing.yaml"], "polyframe: error: spec file 'missing.yaml' does not exist"),
         (
             ["train", "--data", "imagenet"],
-            "polyframe: error: unknown data set 'imagenet'; known: digits",
+            "polyframe: error: unknown data set 'imagenet'; known: audiodir, csv, digits",
         ),
         (
             ["train", "--epochs", "many"],
