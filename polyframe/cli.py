@@ -16,8 +16,8 @@ from typing import Any, Sequence
 from polyframe.distributed_cli import add_arguments as add_distributed_arguments
 from polyframe.distributed_cli import train_distributed, wants_distributed
 from polyframe.errors import PolyframeError
-
 from polyframe.recipe import DEFAULTS
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2

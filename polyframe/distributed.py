@@ -6,12 +6,12 @@ framework. Words: a *worker* is one device holding one shard of each global batc
 *process* drives one or more workers (torch: one each; JAX and TensorFlow: all of a host's).
 
 The sharding rule (documented in docs/distributed.md): global batch ``b`` of an epoch holds
-the same examples, in the same order, as in a 1-worker run. Its ``n`` examples are cut into
-``W`` contiguous shards of ``n // W`` or ``n // W + 1`` examples (the first ``n % W`` shards
-get one more), and every shard is padded to ``batch_size // W`` rows with zero rows of weight
-0. Each worker's loss is ``sum(weight * loss) / n`` and the engine *sums* gradients across
-workers, so every example is seen exactly once per epoch and the loss and gradient equal the
-1-worker run's, even for a last partial batch with fewer examples than workers.
+the same examples, in the same order, as in a 1-worker run, and every process reads it whole.
+Its ``n`` examples are cut into ``W`` contiguous shards of ``n // W`` or ``n // W + 1``
+examples (the first ``n % W`` shards get one more; :func:`shard_bounds`). The backend's one set
+of compiled steps runs over the shards (:class:`AbstractPlacement`) with the loss
+``sum(w * l) / n`` of the whole global batch, so the loss and the gradient equal the
+1-worker run's, even for a last batch with fewer examples than workers.
 """
 
 from __future__ import annotations
@@ -124,24 +124,6 @@ def shard_bounds(n: int, world: int) -> list[tuple[int, int]]:
         bounds.append((start, stop))
         start = stop
     return bounds
-
-
-def local_rows(
-    xb: np.ndarray, yb: np.ndarray, topo: Topology, per_worker: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """This process's rows of a global batch: its workers' shards, each padded to
-    ``per_worker`` rows, one after the other; ``w`` is 1 on examples and 0 on padding."""
-    n, d = len(xb), topo.local_devices
-    mine = shard_bounds(n, topo.world)[topo.rank * d : (topo.rank + 1) * d]
-    x = np.zeros((d * per_worker, *xb.shape[1:]), xb.dtype)
-    y = np.zeros((d * per_worker, *yb.shape[1:]), yb.dtype)
-    w = np.zeros(d * per_worker, np.float32)
-    for k, (start, stop) in enumerate(mine):
-        at = k * per_worker
-        x[at : at + stop - start] = xb[start:stop]
-        y[at : at + stop - start] = yb[start:stop]
-        w[at : at + stop - start] = 1.0
-    return x, y, w
 
 
 class AbstractPlacement(abc.ABC):
