@@ -57,7 +57,9 @@ class Trainer:
     ``deterministic``: ask the framework for deterministic kernels.
     ``strategy="data_parallel"`` (``devices``: workers in this process): the same compiled
     steps placed over the framework's data-parallel engine (docs/distributed.md); every
-    option above works with it.
+    option above works with it. ``sync_batchnorm``: batch norm statistics over the whole
+    global batch rather than each worker's shard (off by default; JAX always uses the global
+    batch).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Trainer:
         deterministic: bool = False,
         strategy: str | None = None,
         devices: int | None = None,
+        sync_batchnorm: bool = False,
     ) -> None:
         if not isinstance(model, Model):
             raise DataError(
@@ -104,6 +107,7 @@ class Trainer:
             steps_per_execution=steps_per_execution,
             precision=precision,
             deterministic=deterministic,
+            sync_batchnorm=bool(sync_batchnorm),
         )
         if accum_steps > 1 and steps_per_execution > 1:
             raise ConfigError("accum_steps and steps_per_execution cannot both be > 1; choose one")
@@ -161,6 +165,7 @@ class Trainer:
                 steps_per_execution=cfg.steps_per_execution,
                 precision=cfg.precision,
                 deterministic=cfg.deterministic,
+                sync_batchnorm=cfg.sync_batchnorm,
                 **({"placement": self._dp.placement} if self._dp else {}),
             )
         return self._steps

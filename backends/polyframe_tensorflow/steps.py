@@ -121,6 +121,12 @@ class TensorFlowSteps(AbstractSteps):
         with placement.strategy.scope():  # variables made in the scope are mirrored
             dtype = str(model.trainable_variables[0].dtype) if model.trainable_variables else None
             replica = lower(spec, export_params(model), dtype or "float32")
+            if config.sync_batchnorm:
+                from polyframe_tensorflow.batchnorm import CanonicalBatchNorm
+
+                for layer in replica._flatten_layers():
+                    if isinstance(layer, CanonicalBatchNorm):
+                        layer.synchronized = True
             self._build(replica, optimizer, config, "graph")  # strategy.run: no XLA around it
             self._dp_train = tf.function(self._closure(type(self)._dp_train_step))
             self._dp_many = tf.function(self._closure(type(self)._dp_train_many_step))

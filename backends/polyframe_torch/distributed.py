@@ -36,9 +36,17 @@ TIMEOUT_S = int(os.environ.get("POLYFRAME_DIST_TIMEOUT", "120"))
 
 
 def _leave() -> None:
-    """Leave the process group at exit (a worker that does not waits on the store)."""
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    """Leave the process group at exit (a worker that does not waits on the store). The
+    workers first meet at a barrier (10 s at most), so none tears down gloo's connections
+    while a peer still uses them (which aborted a worker now and then)."""
+    if not dist.is_initialized():
+        return
+    if dist.get_world_size() > 1 and dist.get_backend() == "gloo":
+        try:
+            dist.monitored_barrier(timeout=timedelta(seconds=10))
+        except RuntimeError:
+            pass  # a peer is gone: leave anyway
+    dist.destroy_process_group()
 
 
 def _cpu_count() -> int:

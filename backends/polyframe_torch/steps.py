@@ -67,6 +67,10 @@ class TorchSteps(AbstractSteps):
         self.placement = placement
         if placement is not None:
             native.to(placement.device)
+            if config.sync_batchnorm:
+                from polyframe_torch.sync_batchnorm import convert
+
+                convert(native)
         self.spec = spec
         self.config = config
         first = next(native.parameters(), None)
@@ -185,6 +189,15 @@ class TorchSteps(AbstractSteps):
             group["lr"] = lr
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+
+    def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
+        """``len(lrs)`` steps one after the other (torch does not fuse them); their losses
+        are what :meth:`last_losses` reads."""
+        last: list[torch.Tensor] = []
+        for i in range(len(lrs)):
+            self.train(xs[i], ys[i], float(lrs[i]), None if ws is None else ws[i])
+            last += self._last
+        self._last = last
 
     def last_losses(self) -> np.ndarray:
         """Losses of the last call's steps (a host sync)."""

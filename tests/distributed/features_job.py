@@ -33,9 +33,10 @@ def dataset(n: int = N) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def spec() -> pf.Sequential:
+def spec(batchnorm: bool = False) -> pf.Sequential:
     L = pf.layers
-    return pf.Sequential([L.Input((6,)), L.Dense(16, activation="relu"), L.Dense(3)])
+    norm = [L.BatchNorm()] if batchnorm else []
+    return pf.Sequential([L.Input((6,)), L.Dense(16), *norm, L.Activation("relu"), L.Dense(3)])
 
 
 #: name -> (Trainer options, fit options, callbacks factory)
@@ -52,6 +53,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "metrics": ({"metrics": METRICS}, {"validation": True}),
     "schedule": ({"schedule": "cosine"}, {}),
     "early_stopping": ({}, {"validation": True, "early_stopping": True, "epochs": 6}),
+    # a model with batch norm, 5 steps of batches that split evenly over the workers
+    "sync_batchnorm": ({"sync_batchnorm": True}, {"batchnorm": True, "epochs": 1}),
 }
 
 
@@ -75,8 +78,9 @@ def run_case(backend: str, name: str, strategy: str | None) -> dict[str, Any]:
     """Train one feature case; its step losses, final parameters and last logs."""
     options, fit_options = CASES[name]
     fit_options = dict(fit_options)
-    x, y = dataset()
-    model = pf.build(spec(), backend=backend, seed=3)
+    batchnorm = fit_options.pop("batchnorm", False)
+    x, y = dataset(40 if batchnorm else N)
+    model = pf.build(spec(batchnorm), backend=backend, seed=3)
     opts = {"optimizer": pf.optim.SGD(0.2, momentum=0.9), **options}
     trainer = pf.Trainer(model, strategy=strategy, **opts)
     losses = StepLosses()
@@ -86,6 +90,8 @@ def run_case(backend: str, name: str, strategy: str | None) -> dict[str, Any]:
     if fit_options.pop("validation", False):
         fit_options["validation_data"] = dataset(11)
     fit_options.setdefault("epochs", EPOCHS)
+    if "sample_weight" in fit_options:
+        fit_options["sample_weight"] = fit_options["sample_weight"][: len(x)]
     history = trainer.fit(x, y, batch_size=BATCH, seed=5, callbacks=callbacks, **fit_options)
     result = {"losses": losses.losses, "params": _params(model), "epochs": len(history.epoch)}
     result["logs"] = {k: v[-1] for k, v in history.history.items()}

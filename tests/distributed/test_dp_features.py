@@ -21,11 +21,20 @@ from helpers import run
 from polyframe.backend import backend_status
 
 TOL = 1e-5
+#: torch's autocast and Keras' mixed_bfloat16 policy round each worker's weight-gradient
+#: matmul (a sum over its own rows) to bfloat16 before the float32 all-reduce adds them, so
+#: 2 workers round twice where 1 rounds once: the difference is bfloat16's resolution
+#: (2**-8 relative), not an error of the placement. JAX's bfloat16 step meets 1e-5.
+BF16_ROUNDS = ("torch", "tensorflow")
+BF16_TOL = 2e-2
 _JOBS: dict[str, dict[str, Any]] = {}
+_FAILED: dict[str, str] = {}
 
 
 def _job(backend: str, tmp: Path) -> dict[str, Any]:
     """The 2-worker job's results and the in-process 1-worker references (once per backend)."""
+    if backend in _FAILED:  # the job failed once: do not start it again for every case
+        pytest.fail(_FAILED[backend])
     if backend not in _JOBS:
         one = tmp / f"{backend}-1worker"
         ref_saved = job.checkpoint_run(backend, None, 2, one)  # written by 1 worker
@@ -43,7 +52,9 @@ def _job(backend: str, tmp: Path) -> dict[str, Any]:
             str(one),
             timeout=600,
         )
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        if proc.returncode != 0:
+            _FAILED[backend] = f"the 2-worker {backend} job failed: {proc.stderr[-3000:]}"
+            pytest.fail(_FAILED[backend])
         result = json.loads(out.read_text())
         result["ref"] = job.run_cases(backend, None, list(job.CASES))
         result["uninterrupted"] = job.checkpoint_run(backend, None, 4, tmp / f"{backend}-u")
@@ -76,11 +87,13 @@ def test_two_workers_match_one_worker(backend: str, case: str, jobs) -> None:
     losses, ref = np.array(got["losses"]), np.array(want["losses"])
     assert len(losses) == len(ref) >= 4 and got["epochs"] == want["epochs"]
     rel = np.abs(losses - ref) / np.maximum(np.abs(ref), 1e-6)
-    print(f"{backend} {case}: worst step-loss rel diff {rel.max():.2e}")
-    assert rel.max() <= TOL
-    assert _close_params(got["params"], want["params"]) <= TOL
+    params = _close_params(got["params"], want["params"])
+    print(f"{backend} {case}: worst step-loss rel diff {rel.max():.2e}, params {params:.2e}")
+    tol = BF16_TOL if backend in BF16_ROUNDS and case == "bfloat16" else TOL
+    assert rel.max() <= tol
+    assert params <= tol
     for key, value in want["logs"].items():
-        assert got["logs"][key] == pytest.approx(value, rel=TOL, abs=TOL), key
+        assert got["logs"][key] == pytest.approx(value, rel=tol, abs=tol), key
     if case == "metrics":
         ev, ev_ref = got["evaluate"], want["evaluate"]
         assert ev["confusion_matrix"] == ev_ref["confusion_matrix"]
@@ -89,6 +102,12 @@ def test_two_workers_match_one_worker(backend: str, case: str, jobs) -> None:
             assert ev[key] == pytest.approx(ev_ref[key], rel=TOL), key
     if case == "early_stopping":
         assert got["epochs"] < 6
+    if case == "sync_batchnorm":  # the running statistics after 5 steps, explicitly
+        stats = [k for k in want["params"] if k.endswith(("mean", "var"))]
+        assert len(stats) == 2 and len(losses) == 5
+        for key in stats:
+            diff = np.abs(np.asarray(got["params"][key]) - want["params"][key]).max()
+            assert diff <= TOL, key
 
 
 @pytest.mark.slow

@@ -42,3 +42,36 @@ def test_jax_two_processes_match_one_worker(tmp_path: Path) -> None:
         got["metrics"]["evaluate"]["confusion_matrix"]
         == ref["metrics"]["evaluate"]["confusion_matrix"]
     )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not backend_status("tensorflow")[0], reason="tensorflow is not installed")
+def test_tensorflow_two_workers_through_tf_config_match_one_worker(tmp_path: Path) -> None:
+    """MultiWorkerMirroredStrategy with 2 worker processes on localhost, described by
+    TF_CONFIG (one replica each)."""
+    import os
+
+    ports = [_free_port(), _free_port()]
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
+    out = tmp_path / "dp.json"
+    args = ["--backend", "tensorflow", "--devices", "1", "--cases", ",".join(CASES)]
+    procs = []
+    for index in (0, 1):
+        config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        env = {**os.environ, "TF_CONFIG": config}
+        procs.append(start(job.__file__, *args, "--out", str(out), env=env))
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-3000:]
+    got = json.loads(out.read_text())["cases"]
+    ref = job.run_cases("tensorflow", None, CASES)
+    for case in CASES:
+        losses, want = np.array(got[case]["losses"]), np.array(ref[case]["losses"])
+        assert len(losses) == len(want) == 8
+        assert (np.abs(losses - want) / np.maximum(np.abs(want), 1e-6)).max() <= 1e-5
+        for name, value in ref[case]["params"].items():
+            np.testing.assert_allclose(got[case]["params"][name], value, atol=1e-5, rtol=0)
+    assert (
+        got["metrics"]["evaluate"]["confusion_matrix"]
+        == ref["metrics"]["evaluate"]["confusion_matrix"]
+    )
