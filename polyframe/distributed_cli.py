@@ -2,8 +2,8 @@
 data-parallel training from the command line.
 
 torch starts one worker process per device through torch's elastic launcher, each worker
-re-running this command; JAX and TensorFlow train in this process over all its devices (one
-process per host with several hosts). Every process runs the same recipe as a one-device
+re-running this command; JAX and TensorFlow train in one child process over all the host's
+devices (one per host with several hosts), which this command watches. Every process runs the same recipe as a one-device
 ``polyframe train`` (``polyframe.recipe``); rank 0 alone prints, writes the JSON and the
 checkpoints (the ordinary checkpoint format).
 """
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+#: Backends whose engine drives all of a host's devices from one process: the command runs
+#: that process as a child and watches it, as torch's launcher watches its workers.
+IN_PROCESS_ENGINES = ("jax", "tensorflow")
+#: Set in the watched child (it then trains instead of starting another child).
+WORKER_ENV = "POLYFRAME_DP_WORKER"
+
+
+def _supervise(backend: str, argv: list[str]) -> int:
+    """Run this command's training in a child process; when the child dies of a signal, say
+    so in one line and return 1 (its own errors and exit status pass through)."""
+    import signal
+    import subprocess
+
+    env = {**os.environ, WORKER_ENV: "1"}
+    child = subprocess.Popen([sys.executable, "-m", "polyframe.cli", *argv], env=env)
+    try:
+        status = child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        status = child.wait()
+    if status < 0:
+        name = signal.Signals(-status).name
+        print(
+            f"polyframe: error: the {backend} worker process (pid {child.pid}) was killed by "
+            f"{name}. Rerun with --resume to continue from the last checkpoint",
+            file=sys.stderr,
+        )
+        return 1
+    return status
+
+
 def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
     """Launch workers (torch) or train here on this host's devices (JAX, TensorFlow)."""
     from polyframe.backend import canonical_name, get_backend
@@ -67,7 +100,10 @@ def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
     if launched_env() is None:
         if plan.devices is not None:  # known before any framework loads: fail fast
             check_batch(args.batch_size, plan.devices * plan.nnodes)
-        prepare_environment(canonical_name(args.backend), plan)  # before the framework loads
+        name = canonical_name(args.backend)
+        prepare_environment(name, plan)  # before the framework loads
+        if name in IN_PROCESS_ENGINES and os.environ.get(WORKER_ENV) is None:
+            return _supervise(name, argv)
         engine = get_backend(args.backend).data_parallel()
         if engine.process_per_device:  # check everything here, then start the workers
             check_devices(plan.devices or 1, *engine.available_devices())

@@ -37,8 +37,8 @@ def test_killed_worker_ends_job_then_resume_continues(backend: str, tmp_path: Pa
     job = start("-m", "polyframe.cli", *common, "--epochs", "10000", *ARGS)
     _wait_for_checkpoint(ckpt, job)
     # torch: one process per worker, kill rank 1; JAX / TensorFlow: the workers are devices
-    # of this one process, so the dying worker is the process itself
-    victim = worker_pid(job.pid, rank=1) if backend == "torch" else job.pid
+    # of one worker process, which the command watches
+    victim = worker_pid(job.pid, rank=1) if backend == "torch" else children(job.pid)[0]
     kill(victim)
     t0 = time.monotonic()
     _, err = job.communicate(timeout=DEATH_BOUND_S)
@@ -46,11 +46,16 @@ def test_killed_worker_ends_job_then_resume_continues(backend: str, tmp_path: Pa
     print(f"{backend}: job exited {job.returncode} {waited:.1f} s after the kill")
     assert job.returncode != 0 and waited < DEATH_BOUND_S
     assert not children(job.pid)
+    line = err.strip().splitlines()[-1]
     if backend == "torch":
-        line = err.strip().splitlines()[-1]
         assert line == (
             f"polyframe: error: worker rank 1 (pid {victim}) was killed by SIGKILL; the other "
             "workers were stopped. Rerun with --resume to continue from the last checkpoint"
+        )
+    else:
+        assert line == (
+            f"polyframe: error: the {backend} worker process (pid {victim}) was killed by "
+            "SIGKILL. Rerun with --resume to continue from the last checkpoint"
         )
     done = _epochs_done(ckpt)
     assert done >= 1
