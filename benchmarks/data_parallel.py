@@ -10,7 +10,9 @@ A first fit of one epoch compiles and warms up; then ``--steps`` optimizer steps
 (``trainer.timing``: wall time after the first step, so compilation is left out). Both
 configurations of a backend run one after the other on the same machine, and the ratio is
 what to read: on a CPU host the 2 "workers" share the cores the 1 worker had, so the ratio
-shows the cost of the placement (sharding, all-reduce) rather than a speed-up. Results go to
+shows the cost of the placement (sharding, all-reduce) rather than a speed-up. Every run gets
+``OMP_NUM_THREADS=1`` (with more, torch's OpenMP threads spun for up to 50 ms a step on the
+shared 2-core machine). Rows of backends not run keep their last values. Results go to
 benchmarks/results/data_parallel.json.
 """
 
@@ -57,7 +59,8 @@ def _worker(backend: str, devices: int, steps: int) -> int:
 
 
 def _run(backend: str, devices: int, steps: int) -> float:
-    env = dict(os.environ)
+    env = dict(os.environ)  # one thread per worker: no OpenMP spinning on a shared machine
+    env["OMP_NUM_THREADS"] = "1"
     cmd = [sys.executable, __file__, "--worker", backend, str(devices), str(steps)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
@@ -73,11 +76,14 @@ def main() -> int:
     p.add_argument("--backend", default="torch,jax,tensorflow")
     p.add_argument("--steps", type=int, default=150)
     args = p.parse_args()
-    rows = []
+    old = json.loads(RESULTS.read_text())["rows"] if RESULTS.exists() else []
+    rows = [r for r in old if r["backend"] not in args.backend.split(",")]
     load_before = os.getloadavg()[0]
     for backend in args.backend.split(","):
         one, two = _run(backend, 1, args.steps), _run(backend, 2, args.steps)
-        rows.append({"backend": backend, "1_worker_ms": one, "2_workers_ms": two})
+        rows.append(
+            {"backend": backend, "1_worker_ms": one, "2_workers_ms": two, "at": time.time()}
+        )
         print(
             f"{backend:<11} 1 worker {one:7.3f} ms/step   2 workers {two:7.3f} ms/step  "
             f"ratio {two / one:.2f}"
