@@ -153,7 +153,9 @@ class AbstractBackend(abc.ABC):
         ``loss`` is a name or a ``pf.losses.Loss``; ``metrics`` names or a ``MetricPlan``;
         ``controls`` are the other :class:`polyframe.step_config.StepConfig` fields
         (``clip_norm``, ``clip_value``, ``accum_steps``, ``steps_per_execution``,
-        ``precision``, ``deterministic``); build them with ``step_config.make_config``."""
+        ``precision``, ``deterministic``); build them with ``step_config.make_config``.
+        ``placement`` (a keyword among ``controls``): a
+        ``polyframe.distributed.AbstractPlacement`` to run the same steps data-parallel."""
 
     def seed(self, seed: int) -> None:
         """Seed the framework's own random streams (dropout masks)."""

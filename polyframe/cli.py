@@ -16,17 +16,7 @@ from typing import Any, Sequence
 from polyframe.distributed_cli import add_arguments as add_distributed_arguments
 from polyframe.distributed_cli import train_distributed, wants_distributed
 from polyframe.errors import PolyframeError
-
-#: The documented default recipe for ``polyframe train`` on digits.
-DEFAULTS = {
-    "epochs": 30,
-    "batch_size": 32,
-    "lr": 2e-3,
-    "optimizer": "adam",
-    "schedule": "constant",
-    "weight_decay": 0.0,
-    "seed": 0,
-}
+from polyframe.recipe import DEFAULTS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -267,67 +257,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _train_one(backend: str, spec: Any, data: Any, args: argparse.Namespace) -> dict[str, Any]:
-    import polyframe as pf
-
-    (x_train, y_train), (x_test, y_test) = data
-    from polyframe.cli_plugins import train_loss_and_metrics
-
-    model = pf.build(spec, backend=backend, seed=args.seed)
-    loss, metrics = train_loss_and_metrics(args)
-    trainer = pf.Trainer(
-        model,
-        optimizer=_optimizer(args),
-        loss=loss,
-        metrics=metrics,
-        schedule=_schedule(args),
-        clip_norm=args.clip_norm,
-        clip_value=args.clip_value,
-        accum_steps=args.accum_steps,
-        steps_per_execution=args.steps_per_execution,
-        precision=args.precision,
-    )
     from polyframe.cli_checkpoint import checkpointing
+    from polyframe.recipe import train_one
 
     callbacks, resume_from = checkpointing(args, backend)
-    history = trainer.fit(
-        x_train,
-        y_train,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        shuffle=True,
-        seed=args.seed,
-        validation_data=(x_test, y_test),
-        verbose=1,
-        callbacks=callbacks,
-        resume_from=resume_from,
-    )
-    result = trainer.evaluate(x_test, y_test)
-    return {
-        "backend": backend,
-        "test_accuracy": result["accuracy"],
-        "test_loss": result["loss"],
-        "epochs": len(history.epoch),
-        "wall_s": trainer.timing["train_s"],
-        "steps_per_s": trainer.timing["steps_per_s"],
-        "first_step_s": trainer.timing["first_step_s"],
-        "history": history.to_dict(),
-    }
-
-
-def _optimizer(args: argparse.Namespace) -> Any:
-    import polyframe as pf
-
-    options: dict[str, Any] = {"lr": args.lr, "weight_decay": args.weight_decay}
-    if args.momentum is not None:
-        options["momentum"] = args.momentum
-    return pf.optim.get_optimizer(args.optimizer, **options)
-
-
-def _schedule(args: argparse.Namespace) -> Any:
-    import polyframe as pf
-
-    options = {} if args.warmup_steps is None else {"warmup_steps": args.warmup_steps}
-    return pf.schedules.get_schedule(args.schedule, **options)
+    row = train_one(backend, spec, data, args, callbacks=callbacks, resume_from=resume_from)
+    row.pop("is_main")
+    return row
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -342,6 +278,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on each chosen backend and print one table row per backend."""
     import polyframe as pf
+    from polyframe import recipe
     from polyframe.models import mlp
 
     if wants_distributed(args):
@@ -349,7 +286,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
     classes = int(max(data[0][1].max(), data[1][1].max())) + 1
     spec = pf.load_spec(args.spec) if args.spec else mlp(data[0][0].shape[1:], classes=classes)
-    _optimizer(args), _schedule(args)  # bad names fail before any training
+    recipe.optimizer(args), recipe.schedule(args)  # bad names fail before any training
     names = _backends(args.backend)
     args.several_backends = len(names) > 1  # then each backend checkpoints into DIR/<backend>
     rows = [_train_one(name, spec, data, args) for name in names]
@@ -371,22 +308,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from polyframe.recipe import print_table
 
-    table = Table(title=f"polyframe train: {args.spec or 'mlp'} on {args.data}")
-    for col in ("backend", "test accuracy", "epochs", "wall time (s)", "steps/s", "first step (s)"):
-        table.add_column(col, justify="left" if col == "backend" else "right")
-    for r in rows:
-        table.add_row(
-            r["backend"],
-            f"{r['test_accuracy']:.4f}",
-            str(r["epochs"]),
-            f"{r['wall_s']:.2f}",
-            f"{r['steps_per_s']:.0f}",
-            f"{r['first_step_s']:.3f}",
-        )
-    Console(width=110).print(table)
+    print_table(rows, f"polyframe train: {args.spec or 'mlp'} on {args.data}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

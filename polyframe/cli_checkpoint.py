@@ -60,9 +60,12 @@ def checkpoint_dir(args: argparse.Namespace, backend: str) -> Path | None:
     return base / backend if getattr(args, "several_backends", False) else base
 
 
-def checkpointing(args: argparse.Namespace, backend: str) -> tuple[list[Any], Path | None]:
+def checkpointing(
+    args: argparse.Namespace, backend: str, announce: bool = True
+) -> tuple[list[Any], Path | None]:
     """The callbacks and the checkpoint to resume from for one backend's run; prints which
-    checkpoint it resumes from and which newer ones it skipped, and why."""
+    checkpoint it resumes from and which newer ones it skipped, and why (``announce`` False:
+    silently, as the other workers of a data-parallel job do)."""
     import polyframe as pf
 
     directory = checkpoint_dir(args, backend)
@@ -76,16 +79,18 @@ def checkpointing(args: argparse.Namespace, backend: str) -> tuple[list[Any], Pa
     if not args.resume:
         return callbacks, None
     ckpt, skipped = pf.checkpoint.newest_valid(directory)
-    for path, why in skipped:
+    for path, why in skipped if announce else ():
         print(f"polyframe: skipped checkpoint {path}: {why}", file=sys.stderr)
     if ckpt is None:
-        print(f"{backend}: no checkpoint in {directory} to resume from; starting at epoch 0")
+        if announce:
+            print(f"{backend}: no checkpoint in {directory} to resume from; starting at epoch 0")
         return callbacks, None
     training = ckpt.training
-    print(
-        f"{backend}: resuming from {ckpt.path} (epoch {training.get('epoch')}, step "
-        f"{training.get('global_step')}, written by {ckpt.manifest.get('backend')})"
-    )
+    if announce:
+        print(
+            f"{backend}: resuming from {ckpt.path} (epoch {training.get('epoch')}, step "
+            f"{training.get('global_step')}, written by {ckpt.manifest.get('backend')})"
+        )
     return callbacks, ckpt.path
 
 

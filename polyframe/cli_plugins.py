@@ -32,14 +32,6 @@ def add_loss_arguments(parser: Any) -> None:
     )  # fmt: skip
 
 
-def train_loss_and_metrics(args: argparse.Namespace) -> tuple[Any, list[str]]:
-    """The ``Loss`` and metric names a ``train`` command line asks for."""
-    from polyframe.losses import Loss
-
-    loss = Loss(getattr(args, "loss", "cross_entropy"), label_smoothing=args.label_smoothing)
-    return loss, ["accuracy", *getattr(args, "metric", [])]
-
-
 def load_cli_plugins(args: argparse.Namespace) -> None:
     """Import every ``--plugin`` of the parsed command line (a no-op without the option)."""
     from polyframe.plugins import load_plugins

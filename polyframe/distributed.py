@@ -6,12 +6,12 @@ framework. Words: a *worker* is one device holding one shard of each global batc
 *process* drives one or more workers (torch: one each; JAX and TensorFlow: all of a host's).
 
 The sharding rule (documented in docs/distributed.md): global batch ``b`` of an epoch holds
-the same examples, in the same order, as in a 1-worker run. Its ``n`` examples are cut into
-``W`` contiguous shards of ``n // W`` or ``n // W + 1`` examples (the first ``n % W`` shards
-get one more), and every shard is padded to ``batch_size // W`` rows with zero rows of weight
-0. Each worker's loss is ``sum(weight * loss) / n`` and the engine *sums* gradients across
-workers, so every example is seen exactly once per epoch and the loss and gradient equal the
-1-worker run's, even for a last partial batch with fewer examples than workers.
+the same examples, in the same order, as in a 1-worker run, and every process reads it whole.
+Its ``n`` examples are cut into ``W`` contiguous shards of ``n // W`` or ``n // W + 1``
+examples (the first ``n % W`` shards get one more; :func:`shard_bounds`). The backend's one set
+of compiled steps runs over the shards (:class:`AbstractPlacement`) with the loss
+``sum(w * l) / n`` of the whole global batch, so the loss and the gradient equal the
+1-worker run's, even for a last batch with fewer examples than workers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import abc
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -126,88 +126,30 @@ def shard_bounds(n: int, world: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def local_rows(
-    xb: np.ndarray, yb: np.ndarray, topo: Topology, per_worker: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """This process's rows of a global batch: its workers' shards, each padded to
-    ``per_worker`` rows, one after the other; ``w`` is 1 on examples and 0 on padding."""
-    n, d = len(xb), topo.local_devices
-    mine = shard_bounds(n, topo.world)[topo.rank * d : (topo.rank + 1) * d]
-    x = np.zeros((d * per_worker, *xb.shape[1:]), xb.dtype)
-    y = np.zeros((d * per_worker, *yb.shape[1:]), yb.dtype)
-    w = np.zeros(d * per_worker, np.float32)
-    for k, (start, stop) in enumerate(mine):
-        at = k * per_worker
-        x[at : at + stop - start] = xb[start:stop]
-        y[at : at + stop - start] = yb[start:stop]
-        w[at : at + stop - start] = 1.0
-    return x, y, w
+class AbstractPlacement(abc.ABC):
+    """Where the one set of compiled steps (``AbstractSteps``) runs in a data-parallel job:
+    a backend's steps take a placement (``make_steps(..., placement=...)``) and then run the
+    same step over this process's workers (JAX: the jitted step over a sharded mesh; torch:
+    the step over the DDP-wrapped module; TensorFlow: the step inside ``strategy.run``).
 
+    Batches arrive as the numpy *global* batch (the same on every process); :meth:`place`
+    turns it into what this process's step consumes."""
 
-def _global_batch(loader: Any, epoch: int, index: int, order: np.ndarray | None, topo: Topology):
-    """One global batch; without transforms a process reads only its own examples (a
-    map-style dataset is read once across workers), with transforms the whole batch (so
-    random augmentations equal a 1-worker run's)."""
-    if loader.transforms or topo.world == 1:
-        return loader.batch(epoch, index, order)
-    n_all = len(loader.dataset)
-    start = index * loader.batch_size
-    stop = min(start + loader.batch_size, n_all)
-    idx = order[start:stop] if order is not None else np.arange(start, stop)
-    d = topo.local_devices
-    mine = shard_bounds(len(idx), topo.world)[topo.rank * d : (topo.rank + 1) * d]
-    lo, hi = mine[0][0], mine[-1][1]
-    xs, ys = loader.dataset.take(idx[lo:hi] if hi > lo else idx[:1])  # idx[:1]: shapes only
-    ys = np.asarray(ys)
-    # place the rows back at their batch positions; the others are never read
-    xb = np.zeros((len(idx), *xs.shape[1:]), xs.dtype)
-    yb = np.zeros((len(idx), *ys.shape[1:]), ys.dtype)
-    if hi > lo:
-        xb[lo:hi], yb[lo:hi] = xs, ys
-    return xb, yb
-
-
-def sharded_batches(
-    loader: Any, epoch: int, topo: Topology, per_worker: int
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
-    """``(x, y, w, n)`` per global batch of ``loader``'s epoch: this process's padded rows,
-    their weights, and ``n`` the examples in the whole global batch (every process knows it
-    without communicating)."""
-    order = loader.order(epoch) if loader.shuffle else None
-    n_all = len(loader.dataset)
-    for i in range(len(loader)):
-        xb, yb = _global_batch(loader, epoch, i, order, topo)
-        n = min(loader.batch_size, n_all - i * loader.batch_size)
-        yield (*local_rows(xb, np.asarray(yb), topo, per_worker), n)
-
-
-class AbstractParallelSteps(abc.ABC):
-    """Data-parallel train / eval steps. Batches arrive as numpy (this process's rows, see
-    :func:`local_rows`); the engine places each worker's shard on its device."""
+    topology: Topology
+    #: True when :meth:`place_many` feeds fused steps (``steps_per_execution``); else the
+    #: trainer runs the steps one by one (torch, whose steps do not fuse anyway).
+    fuses: ClassVar[bool] = False
 
     @abc.abstractmethod
-    def train(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, lr: float) -> None:
-        """One optimizer step on a global batch of ``n`` examples (``w``: 1 = example)."""
+    def place(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
+        """``(x, y, w)`` device arrays for this process's step from one global batch."""
 
-    @abc.abstractmethod
-    def evaluate(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int) -> None:
-        """Accumulate the weighted loss and metrics of a global batch in inference mode."""
+    def place_many(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray | None) -> tuple:
+        """Stacked global batches ``(k, b, ...)`` for ``train_many`` (fused steps)."""
+        raise BackendError(f"{type(self).__name__} does not fuse steps; use steps_per_execution=1")
 
-    @abc.abstractmethod
-    def results(self, phase: str) -> dict[str, float]:
-        """Mean loss and metrics over every worker since the last call (same on every
-        process); resets."""
-
-    @abc.abstractmethod
-    def sync(self) -> None:
-        """Write the trained state into the user's native module (on every process)."""
-
-    @abc.abstractmethod
-    def pull(self) -> None:
-        """Re-read the state from the user's native module."""
-
-    def wait(self) -> None:
-        """Block until queued device work is done (for timing)."""
+    def barrier(self) -> None:
+        """Wait until every process reaches this point (before and after checkpoints)."""
 
 
 class AbstractEngine(abc.ABC):
@@ -229,16 +171,8 @@ class AbstractEngine(abc.ABC):
         Must run before the first model is built where the framework requires it."""
 
     @abc.abstractmethod
-    def make_steps(
-        self,
-        native: Any,
-        spec: Any,
-        optimizer: Any,
-        loss: Any,
-        metrics: tuple[str, ...],
-        compile: bool | None = None,
-    ) -> AbstractParallelSteps:
-        """Data-parallel steps for the user's ``native`` module (after :meth:`setup`)."""
+    def placement(self) -> AbstractPlacement:
+        """Where the backend's steps run in this job (after :meth:`setup`)."""
 
     def launch(self, argv: list[str], plan: Plan) -> int:
         """Start this host's worker processes running ``python <argv>`` (e.g. ``-m
@@ -293,7 +227,7 @@ def setup(backend: str | None = None, devices: int | None = None, plan: Plan | N
 
 class DataParallel:
     """What a ``Trainer(strategy='data_parallel')`` holds: the engine, this process's place,
-    and the sharded batches it feeds the engine's steps."""
+    and the placement its steps are built with."""
 
     def __init__(self, backend: str, devices: int | None = None) -> None:
         self.engine, self.topology = setup(backend, devices)
@@ -303,10 +237,8 @@ class DataParallel:
                 f"devices={devices} was asked; pass the same number to pf.distributed.setup"
             )
 
+        self.placement = self.engine.placement()
+
     def per_worker(self, batch_size: int) -> int:
         """Examples per worker (raises before training when the batch does not split)."""
         return check_batch(batch_size, self.topology.world)
-
-    def batches(self, loader: Any, epoch: int) -> Iterator[tuple[Any, ...]]:
-        """``(x, y, w, n)`` for each global batch of ``loader``'s ``epoch``."""
-        return sharded_batches(loader, epoch, self.topology, self.per_worker(loader.batch_size))

@@ -2,16 +2,19 @@
 data-parallel training from the command line.
 
 torch starts one worker process per device through torch's elastic launcher, each worker
-re-running this command; JAX and TensorFlow train in this process over all its devices (one
-process per host with several hosts). Every process trains; rank 0 alone prints, writes the
-JSON and the checkpoints.
+re-running this command; JAX and TensorFlow train in one child process over all the host's
+devices (one per host with several hosts), which this command watches. Every process runs the same recipe as a one-device
+``polyframe train`` (``polyframe.recipe``); rank 0 alone prints, writes the JSON and the
+checkpoints (the ordinary checkpoint format).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +37,8 @@ def add_arguments(t: argparse.ArgumentParser) -> None:
     g.add_argument("--node-rank", type=int, default=0, help="this host's rank (0 = master)")
     g.add_argument("--master-addr", default="127.0.0.1", help="address of host 0")
     g.add_argument("--master-port", type=int, help="port on host 0 (default: a free one)")
-    # --checkpoint-dir / --resume are the checkpoint options (polyframe/cli_checkpoint.py);
-    # in data-parallel mode rank 0 writes them.
+    # --checkpoint-dir / --resume are the checkpoint options (polyframe/cli_checkpoint.py):
+    # the same format with or without --devices; in data-parallel mode rank 0 writes them.
 
 
 def wants_distributed(args: argparse.Namespace) -> bool:
@@ -47,6 +50,37 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+#: Backends whose engine drives all of a host's devices from one process: the command runs
+#: that process as a child and watches it, as torch's launcher watches its workers.
+IN_PROCESS_ENGINES = ("jax", "tensorflow")
+#: Set in the watched child (it then trains instead of starting another child).
+WORKER_ENV = "POLYFRAME_DP_WORKER"
+
+
+def _supervise(backend: str, argv: list[str]) -> int:
+    """Run this command's training in a child process; when the child dies of a signal, say
+    so in one line and return 1 (its own errors and exit status pass through)."""
+    import signal
+    import subprocess
+
+    env = {**os.environ, WORKER_ENV: "1"}
+    child = subprocess.Popen([sys.executable, "-m", "polyframe.cli", *argv], env=env)
+    try:
+        status = child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        status = child.wait()
+    if status < 0:
+        name = signal.Signals(-status).name
+        print(
+            f"polyframe: error: the {backend} worker process (pid {child.pid}) was killed by "
+            f"{name}. Rerun with --resume to continue from the last checkpoint",
+            file=sys.stderr,
+        )
+        return 1
+    return status
 
 
 def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
@@ -66,14 +100,13 @@ def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
     if launched_env() is None:
         if plan.devices is not None:  # known before any framework loads: fail fast
             check_batch(args.batch_size, plan.devices * plan.nnodes)
-        prepare_environment(canonical_name(args.backend), plan)  # before the framework loads
+        name = canonical_name(args.backend)
+        prepare_environment(name, plan)  # before the framework loads
+        if name in IN_PROCESS_ENGINES and os.environ.get(WORKER_ENV) is None:
+            return _supervise(name, argv)
         engine = get_backend(args.backend).data_parallel()
         if engine.process_per_device:  # check everything here, then start the workers
             check_devices(plan.devices or 1, *engine.available_devices())
-            if args.resume:
-                from polyframe.epoch_checkpoint import load_last
-
-                load_last(args.checkpoint_dir)
             return engine.launch(["-m", "polyframe.cli", *argv], plan)
     _engine, topo = setup(args.backend, plan=plan)
     check_batch(args.batch_size, topo.world)
@@ -81,69 +114,32 @@ def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def _train_here(args: argparse.Namespace, topo: Any) -> int:
+    """This process's part of the job: the same recipe as one device, placed over the
+    workers; rank 0 prints the table, writes the JSON, and (after a barrier) the checkpoints."""
     import polyframe as pf
-    from polyframe.cli import _optimizer, _print_table, _schedule
-    from polyframe.epoch_checkpoint import EpochCheckpoint, load_last
+    from polyframe.cli_checkpoint import checkpointing
     from polyframe.models import mlp
+    from polyframe.recipe import print_table, train_one
 
     data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
     (x_train, y_train), (x_test, y_test) = data
     classes = int(max(y_train.max(), y_test.max())) + 1
     spec = pf.load_spec(args.spec) if args.spec else mlp(x_train.shape[1:], classes=classes)
-    model = pf.build(spec, backend=args.backend, seed=args.seed)
-    trainer = pf.Trainer(  # step controls the engines lack are refused here (ConfigError)
-        model,
-        optimizer=_optimizer(args),
-        loss=pf.losses.Loss("cross_entropy", label_smoothing=args.label_smoothing),
-        metrics=["accuracy"],
-        schedule=_schedule(args),
-        clip_norm=args.clip_norm,
-        clip_value=args.clip_value,
-        accum_steps=args.accum_steps,
-        steps_per_execution=args.steps_per_execution,
-        precision=args.precision,
+    callbacks, resume_from = checkpointing(args, args.backend, announce=topo.is_main)
+    row = train_one(
+        args.backend,
+        spec,
+        data,
+        args,
+        callbacks=callbacks,
+        resume_from=resume_from,
         strategy="data_parallel",
         devices=topo.local_devices,
     )
-    initial_epoch, callbacks = 0, []
-    if args.checkpoint_dir:
-        callbacks.append(EpochCheckpoint(args.checkpoint_dir))
-    if args.resume:
-        params, initial_epoch, trainer.global_step = load_last(args.checkpoint_dir)
-        model.load_params(params)
-        if trainer.is_main:
-            print(f"resumed from {args.checkpoint_dir} after epoch {initial_epoch}", flush=True)
-        if initial_epoch >= args.epochs:
-            raise ConfigError(
-                f"--resume: the checkpoint has all {initial_epoch} epochs already; "
-                f"raise --epochs above {initial_epoch} to train more"
-            )
-    history = trainer.fit(
-        x_train,
-        y_train,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        seed=args.seed,
-        callbacks=callbacks,
-        initial_epoch=initial_epoch,
-    )
-    result = trainer.evaluate(x_test, y_test)
-    if not trainer.is_main:
+    if not row.pop("is_main"):
         return 0
-    row = {
-        "backend": model.backend,
-        "workers": topo.world,
-        "processes": topo.processes,
-        "initial_epoch": initial_epoch,
-        "test_accuracy": result["accuracy"],
-        "test_loss": result["loss"],
-        "epochs": len(history.epoch),
-        "wall_s": trainer.timing["train_s"],
-        "steps_per_s": trainer.timing["steps_per_s"],
-        "first_step_s": trainer.timing["first_step_s"],
-        "history": history.to_dict(),
-    }
-    _print_table([row], args)
+    row.update(workers=topo.world, processes=topo.processes)
+    print_table([row], f"polyframe train: {args.spec or 'mlp'} on {args.data}")
     print(f"data parallel: {topo.world} worker(s) in {topo.processes} process(es)")
     if args.json_path:
         keep = {k: v for k, v in vars(args).items() if k not in ("func", "argv")}

@@ -24,6 +24,8 @@ class StepConfig:
     ``clip_grad_norm_`` formula). Clipping acts on the full (accumulated) gradient.
     ``accum_steps``: micro-batches per optimizer step (the trainer drives them).
     ``steps_per_execution``: optimizer steps per compiled call where the backend can fuse them.
+    ``sync_batchnorm``: under data parallelism, batch norm uses the statistics of the whole
+    global batch (every worker's rows) instead of each worker's own (docs/distributed.md).
     """
 
     loss: Loss = field(default_factory=Loss)
@@ -34,6 +36,7 @@ class StepConfig:
     steps_per_execution: int = 1
     precision: str = "float32"
     deterministic: bool = False
+    sync_batchnorm: bool = False
 
     def __post_init__(self) -> None:
         for key in ("clip_norm", "clip_value"):

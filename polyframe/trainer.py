@@ -26,8 +26,6 @@ from polyframe.schedules import Schedule, get_schedule
 from polyframe.step_config import StepConfig
 
 Batch = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
-#: Losses every data-parallel engine computes (backends/*/distributed.py).
-_PARALLEL_LOSSES = ("cross_entropy", "mse")
 
 
 def _check_finite(x: np.ndarray, what: str) -> None:
@@ -57,6 +55,11 @@ class Trainer:
     ``steps_per_execution``: optimizer steps per compiled call (JAX and TensorFlow fuse them).
     ``precision``: ``"float32"`` or ``"bfloat16"`` (bfloat16 compute, float32 master weights).
     ``deterministic``: ask the framework for deterministic kernels.
+    ``strategy="data_parallel"`` (``devices``: workers in this process): the same compiled
+    steps placed over the framework's data-parallel engine (docs/distributed.md); every
+    option above works with it. ``sync_batchnorm``: batch norm statistics over the whole
+    global batch rather than each worker's shard (off by default; JAX always uses the global
+    batch).
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class Trainer:
         deterministic: bool = False,
         strategy: str | None = None,
         devices: int | None = None,
+        sync_batchnorm: bool = False,
     ) -> None:
         if not isinstance(model, Model):
             raise DataError(
@@ -103,6 +107,7 @@ class Trainer:
             steps_per_execution=steps_per_execution,
             precision=precision,
             deterministic=deterministic,
+            sync_batchnorm=bool(sync_batchnorm),
         )
         if accum_steps > 1 and steps_per_execution > 1:
             raise ConfigError("accum_steps and steps_per_execution cannot both be > 1; choose one")
@@ -128,41 +133,11 @@ class Trainer:
         self.timing: dict[str, float] = {}
         self._schedule = self.schedule
         self._steps: Any = None
-        self._plain_steps: Any = None
         # strategy="data_parallel": the framework's own engine (polyframe/distributed.py)
         from polyframe.distributed import DataParallel, check_strategy  # lazy: sockets, launcher
 
         self.strategy = check_strategy(strategy)
-        if self.strategy:
-            self._check_parallel_config()
         self._dp = DataParallel(model.backend, devices) if self.strategy else None
-
-    def _check_parallel_config(self) -> None:
-        """The data-parallel engines run the plain step (schedules and callbacks work):
-        refuse the step controls they do not implement."""
-        cfg, loss = self.config, self.loss
-        refused = [
-            name
-            for name, on in (
-                ("accum_steps > 1", cfg.accum_steps > 1),
-                ("steps_per_execution > 1", cfg.steps_per_execution > 1),
-                ("clip_norm", cfg.clip_norm is not None),
-                ("clip_value", cfg.clip_value is not None),
-                (f"precision={cfg.precision!r}", cfg.precision != "float32"),
-                ("label_smoothing", bool(loss.label_smoothing)),
-                ("class_weight", loss.class_weight is not None),
-                (f"loss {loss.name!r}", loss.name not in _PARALLEL_LOSSES),
-            )
-            if on
-        ]
-        extra = [m for m in self.metrics if m != "accuracy"]
-        if extra:
-            refused.append(f"metrics {extra} (only 'accuracy')")
-        if refused:
-            raise ConfigError(
-                "strategy='data_parallel' does not support " + ", ".join(refused) + "; "
-                "train without them, or on one device"
-            )
 
     # -- helpers -----------------------------------------------------------------------------
     @property
@@ -173,17 +148,8 @@ class Trainer:
 
     @property
     def steps(self) -> Any:
-        """The backend's compiled steps (built on first use; data-parallel steps with a
-        strategy)."""
-        if self._steps is None and self._dp is not None:
-            self._steps = self._dp.engine.make_steps(
-                self.model.native,
-                self.model.spec,
-                self.optimizer,
-                self.loss,
-                self.metrics,
-                self.compile,
-            )
+        """The backend's compiled steps (built on first use; with a strategy, placed over the
+        data-parallel engine's workers)."""
         if self._steps is None:
             cfg = self.config
             self._steps = self.model.backend_impl.make_steps(
@@ -199,8 +165,29 @@ class Trainer:
                 steps_per_execution=cfg.steps_per_execution,
                 precision=cfg.precision,
                 deterministic=cfg.deterministic,
+                sync_batchnorm=cfg.sync_batchnorm,
+                **({"placement": self._dp.placement} if self._dp else {}),
             )
         return self._steps
+
+    def _place(self, xb: np.ndarray, yb: Any, wb: Any) -> tuple[Any, Any, Any]:
+        """A numpy (global) batch as the steps' device arrays."""
+        if self._dp:
+            return self._dp.placement.place(xb, np.asarray(yb), wb)
+        be = self.model.backend_impl
+        return be.from_numpy(xb), be.from_numpy(yb), None if wb is None else be.from_numpy(wb)
+
+    def _place_many(self, xs: np.ndarray, ys: np.ndarray, ws: Any) -> tuple[Any, Any, Any]:
+        """Stacked numpy batches ``(k, b, ...)`` as the fused steps' device arrays."""
+        if self._dp:
+            return self._dp.placement.place_many(xs, ys, ws)
+        be = self.model.backend_impl
+        return be.from_numpy(xs), be.from_numpy(ys), None if ws is None else be.from_numpy(ws)
+
+    def barrier(self) -> None:
+        """Wait for every process of a data-parallel job (a no-op on one device)."""
+        if self._dp:
+            self._dp.placement.barrier()
 
     def _prepare(self, x: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
         x = check_inputs(self.model.spec, x, f"{what} x")
@@ -274,11 +261,6 @@ class Trainer:
             raise DataError(f"epochs must be a positive int, got {epochs!r}")
         if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
             raise DataError(f"initial_epoch must be in [0, {epochs}), got {initial_epoch!r}")
-        if self._dp and (sample_weight is not None or class_weight is not None):
-            raise ConfigError(
-                "strategy='data_parallel' does not support sample_weight or class_weight; "
-                "train without them, or on one device"
-            )
         if class_weight is not None:
             self._set_class_weight(class_weight)
         y_all = w_all = None
@@ -334,21 +316,8 @@ class Trainer:
         for epoch in range(max(initial_epoch, start_epoch), epochs):
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
-            if self._dp:
-                self._run_parallel(loader, epoch, cbs, batch_logs)
-                epochs_run += 1
-                logs = _scalars(steps.results("train"))
-                if val is not None:
-                    val_logs = _scalars(self._evaluate(*val, batch_size))
-                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                logs["lr"] = self.learning_rate(max(self.global_step - 1, 0))
-                for cb in cbs:
-                    cb.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-                continue
             batches = self._batches(loader, epoch, y_all, w_all)
-            if self.config.steps_per_execution > 1:
+            if self.config.steps_per_execution > 1 and (not self._dp or self._dp.placement.fuses):
                 self._run_fused(batches, cbs, batch_logs)
             else:
                 self._run_epoch(batches, len(loader), cbs, batch_logs)
@@ -409,10 +378,10 @@ class Trainer:
             cb.on_train_batch_end(self.global_step, logs)
 
     def _run_epoch(self, batches: Iterator[Batch], n: int, cbs: list, batch_logs: bool) -> None:
-        be, steps, accum = self.model.backend_impl, self.steps, self.config.accum_steps
+        steps, accum = self.steps, self.config.accum_steps
         micro: list[tuple[float, int]] = []  # (loss, size) of the pending micro-batches
         for i, (xb, yb, wb) in enumerate(batches):
-            args = (be.from_numpy(xb), be.from_numpy(yb), None if wb is None else be.from_numpy(wb))
+            args = self._place(xb, yb, wb)
             if accum > 1 and (i + 1) % accum and i + 1 < n:
                 steps.accumulate(*args)
                 if batch_logs:
@@ -429,33 +398,23 @@ class Trainer:
             if batch_logs and self.stop_training:
                 break
 
-    def _run_parallel(self, loader: Loader, epoch: int, cbs: list, batch_logs: bool) -> None:
-        """One epoch of data-parallel steps: numpy shards (``x, y, w, n``) go to the engine,
-        which places them on its devices. No per-step loss (``batch_logs`` callbacks see
-        empty logs); the learning rate follows the schedule."""
-        assert self._dp is not None
-        steps = self.steps
-        for batch in self._dp.batches(loader, epoch):
-            steps.train(*batch, self.learning_rate(self.global_step))
-            self._after_step(cbs, None)
-            if batch_logs and self.stop_training:
-                break
-
     def _run_fused(self, batches: Iterator[Batch], cbs: list, batch_logs: bool) -> None:
         """Groups of ``steps_per_execution`` same-size batches per compiled call."""
-        be, steps, k = self.model.backend_impl, self.steps, self.config.steps_per_execution
+        steps, k = self.steps, self.config.steps_per_execution
         group: list[Batch] = []
 
         def flush() -> None:
             lrs = [self.learning_rate(self.global_step + j) for j in range(len(group))]
             if len(group) == 1:
-                xb, yb, wb = group[0]
-                w = None if wb is None else be.from_numpy(wb)
-                steps.train(be.from_numpy(xb), be.from_numpy(yb), lrs[0], w)
+                x, y, w = self._place(*group[0])
+                steps.train(x, y, lrs[0], w)
             else:
-                ws = None if group[0][2] is None else be.from_numpy(np.stack([g[2] for g in group]))
-                xs = be.from_numpy(np.stack([g[0] for g in group]))
-                steps.train_many(xs, be.from_numpy(np.stack([g[1] for g in group])), lrs, ws)
+                stacked = [
+                    None if group[0][i] is None else np.stack([np.asarray(g[i]) for g in group])
+                    for i in range(3)
+                ]
+                xs, ys, ws = self._place_many(*stacked)
+                steps.train_many(xs, ys, lrs, ws)
             losses = steps.last_losses() if batch_logs else None
             for j in range(len(group)):
                 self._after_step(cbs, None if losses is None else [float(losses[j])])
@@ -473,15 +432,10 @@ class Trainer:
             flush()
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, Any]:
-        be, steps = self.model.backend_impl, self.steps
-        if self._dp:  # shard the data over the workers too; any batch size is rounded up
-            world = self._dp.topology.world
-            loader = Loader(x, y, batch_size=-(-batch_size // world) * world, shuffle=False)
-            for batch in self._dp.batches(loader, 0):
-                steps.evaluate(*batch)
-            return steps.results("eval")
+        steps = self.steps
         for xb, yb in Loader(x, y, batch_size=batch_size, shuffle=False).epoch(0):
-            steps.evaluate(be.from_numpy(xb), be.from_numpy(yb))
+            xd, yd, _ = self._place(xb, yb, None)
+            steps.evaluate(xd, yd)
         return steps.results("eval")
 
     def evaluate(self, x: Any, y: Any, batch_size: int = 256) -> dict[str, Any]:
@@ -496,14 +450,6 @@ class Trainer:
         x = check_inputs(self.model.spec, x, "predict x")
         be, steps = self.model.backend_impl, self.steps
         steps.pull()
-        if self._dp:  # every process predicts everything, on its (synced) module
-            if self._plain_steps is None:
-                cfg = self.config
-                self._plain_steps = be.make_steps(
-                    self.model.native, self.model.spec, self.optimizer, cfg.loss, cfg.metrics
-                )
-            steps = self._plain_steps
-            steps.pull()
         outs = [
             steps.predict(be.from_numpy(xb))
             for xb, _ in Loader(x, None, batch_size, shuffle=False).epoch(0)

@@ -171,8 +171,9 @@ class JaxBackend(AbstractBackend):
         from polyframe.step_config import make_config
         from polyframe_jax.steps import JaxSteps
 
+        placement = controls.pop("placement", None)
         config = make_config(spec, loss, metrics, **controls)
-        steps = JaxSteps(native, get_optimizer(optimizer), config, compile)
+        steps = JaxSteps(native, get_optimizer(optimizer), config, compile, placement)
         steps.spec, steps.opt_spec = spec, get_optimizer(optimizer)  # for checkpoints
         return steps
 

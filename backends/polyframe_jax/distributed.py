@@ -1,10 +1,14 @@
-"""Data parallelism on ``jax.sharding``: one jitted step over a 1-D device mesh ``('data',)``.
+"""Data parallelism on ``jax.sharding``: the one jitted step (``JaxSteps``) over a 1-D device
+mesh ``('data',)``, as Keras 3's JAX trainer does it.
 
-Parameters and optimizer state are replicated (``P()``), batches are split along the mesh
-(``P('data')``), and XLA's partitioner inserts the gradient all-reduce. Several processes
-(hosts) join with ``jax.distributed.initialize``; each then feeds only its own rows through
-``jax.make_array_from_process_local_data``. On CPU a process gets several devices only from
-``XLA_FLAGS=--xla_force_host_platform_device_count=N``, set before JAX is imported.
+The placement replicates parameters and optimizer state (``P()``) and splits each global
+batch along the mesh (``P('data')``); XLA's partitioner inserts the gradient all-reduce, so
+the step's loss ``sum(w * l) / n`` over the global batch is the 1-worker formula. A batch
+whose size does not split over the mesh (a ragged last batch) is replicated instead: every
+device computes the whole batch, with the same result. Several processes (hosts) join with
+``jax.distributed.initialize``; every process holds the same global batch and
+``jax.make_array_from_callback`` takes its own rows. On CPU a process gets several devices only
+from ``XLA_FLAGS=--xla_force_host_platform_device_count=N``, set before JAX is imported.
 """
 
 from __future__ import annotations
@@ -13,149 +17,76 @@ import os
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-from flax import nnx
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from polyframe.distributed import (
-    AbstractEngine,
-    AbstractParallelSteps,
-    Plan,
-    Topology,
-    check_devices,
-)
+from polyframe.distributed import AbstractEngine, AbstractPlacement, Plan, Topology, check_devices
 from polyframe.errors import BackendError
-from polyframe.losses import get_loss
-from polyframe_jax.losses import per_sample_loss
-from polyframe_jax.module import mode_of, restore_mode
-from polyframe_jax.optimizers import direction
-
-PHASES = ("train", "eval")
 
 
 def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _local_copy(tree: Any) -> Any:
-    """This process's copy of replicated arrays, as ordinary single-device arrays."""
-    return jax.tree.map(lambda a: jnp.array(a.addressable_data(0)), tree)
+def _is_key(a: Any) -> bool:
+    return hasattr(a, "dtype") and jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key)
 
 
-class JaxParallelSteps(AbstractParallelSteps):
-    """Steps over a split NNX module whose state is replicated across the mesh."""
+class JaxPlacement(AbstractPlacement):
+    """Replicated state, batches split over the mesh (see the module docstring)."""
 
-    def __init__(
-        self, model: nnx.Module, optimizer: Any, loss: Any, metrics: tuple[str, ...], mesh: Mesh
-    ) -> None:
-        self.model, self.loss, self.metrics = model, get_loss(loss), tuple(metrics)
+    fuses = True
+
+    def __init__(self, mesh: Mesh, topology: Topology) -> None:
+        self.mesh, self.topology = mesh, topology
         self._replicated = NamedSharding(mesh, P())
-        self._data = NamedSharding(mesh, P("data"))
-        saved = mode_of(model)
-        try:
-            model.train()
-            self._gd_train = nnx.graphdef(model)
-            model.eval()
-            self._gd_eval = nnx.graphdef(model)
-        finally:
-            restore_mode(saved)
-        self._tx = direction(optimizer)
-        self.pull()
-        self.opt_state = self._replicate(self._tx.init(_local_copy(self.params)))
-        self._acc = {p: self._zeros() for p in PHASES}
-        self._count = dict.fromkeys(PHASES, 0)
-        self._train = jax.jit(self._train_fn, donate_argnums=(0, 1, 2, 3))
-        self._evaluate = jax.jit(self._eval_fn, donate_argnums=(2,))
+        self._rows = NamedSharding(mesh, P("data"))
+        self._stacked_rows = NamedSharding(mesh, P(None, "data"))
 
-    def _replicate(self, tree: Any) -> Any:
-        return jax.tree.map(
-            lambda a: jax.make_array_from_process_local_data(self._replicated, np.asarray(a)),
-            tree,
-        )
-
-    def _shard(self, a: np.ndarray) -> jax.Array:
+    def _put(self, a: Any, sharding: NamedSharding) -> jax.Array:
+        if _is_key(a):  # typed PRNG keys travel as their raw data
+            data = self._put(jax.random.key_data(a), sharding)
+            return jax.random.wrap_key_data(data, impl=jax.random.key_impl(a))
+        a = np.asarray(a)
         if a.dtype.itemsize == 8 and not jax.config.jax_enable_x64:
             a = a.astype(np.int32 if a.dtype.kind in "iu" else np.float32)
-        return jax.make_array_from_process_local_data(self._data, a)
+        return jax.make_array_from_callback(a.shape, sharding, lambda idx: a[idx])
 
-    def _zeros(self) -> dict[str, jax.Array]:
-        return self._replicate({k: np.zeros((), np.float32) for k in ("loss", *self.metrics)})
+    def replicate(self, tree: Any) -> Any:
+        """Every array of ``tree`` replicated on every device of the mesh."""
+        return jax.tree.map(lambda a: self._put(self.local(a), self._replicated), tree)
 
-    def _accumulate(
-        self, acc: dict, out: jax.Array, losses: jax.Array, y: jax.Array, w: jax.Array
-    ) -> dict:
-        new = {"loss": acc["loss"] + jnp.sum(losses * w)}
-        if "accuracy" in self.metrics:
-            hit = (jnp.argmax(out, axis=-1) == y.astype(jnp.int32)).astype(jnp.float32)
-            new["accuracy"] = acc["accuracy"] + jnp.sum(hit * w)
-        return new
+    def local(self, tree: Any) -> Any:
+        """This process's copy of replicated arrays, as ordinary single-device arrays."""
 
-    # -- pure functions (jitted; XLA partitions them over the mesh) -----------------------
-    def _train_fn(self, params, rest, opt_state, acc, x, y, w, n, lr):
-        def loss_fn(p):
-            model = nnx.merge(self._gd_train, p, rest, copy=True)
-            out = model(x)
-            losses = per_sample_loss(self.loss, out, y)
-            new_rest = nnx.state(model, nnx.Not(nnx.Param))
-            return jnp.sum(losses * w) / n, (out, losses, new_rest)
+        def one(a: Any) -> Any:
+            if isinstance(a, jax.Array) and not a.is_fully_addressable:
+                return a.addressable_data(0)
+            return a
 
-        (_, (out, losses, new_rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-        d, opt_state = self._tx.update(grads, opt_state, params)
-        params = jax.tree.map(lambda p, u: (p - lr * u).astype(p.dtype), params, d)
-        return params, new_rest, opt_state, self._accumulate(acc, out, losses, y, w)
+        return jax.tree.map(one, tree)
 
-    def _eval_fn(self, params, rest, acc, x, y, w):
-        out = nnx.merge(self._gd_eval, params, rest)(x)
-        return self._accumulate(acc, out, per_sample_loss(self.loss, out, y), y, w)
+    def _batch(self, a: np.ndarray | None, sharding: NamedSharding, axis: int) -> Any:
+        if a is None:
+            return None
+        split = a.shape[axis] % self.mesh.size == 0
+        return self._put(a, sharding if split else self._replicated)
 
-    # -- AbstractParallelSteps -----------------------------------------------------------
-    def train(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, lr: float) -> None:
-        """One step on the global batch (``n`` and ``lr`` are traced: no recompiles)."""
-        self.params, self.rest, self.opt_state, self._acc["train"] = self._train(
-            self.params,
-            self.rest,
-            self.opt_state,
-            self._acc["train"],
-            self._shard(x),
-            self._shard(y),
-            self._shard(w),
-            np.float32(n),
-            np.float32(lr),
-        )
-        self._count["train"] += n
+    def place(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
+        """The global batch split over the mesh (replicated when it does not split)."""
+        return tuple(self._batch(a, self._rows, 0) for a in (x, y, w))
 
-    def evaluate(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int) -> None:
-        """Accumulate the weighted loss and metrics of a global batch."""
-        self._acc["eval"] = self._evaluate(
-            self.params,
-            self.rest,
-            self._acc["eval"],
-            self._shard(x),
-            self._shard(y),
-            self._shard(w),
-        )
-        self._count["eval"] += n
+    def place_many(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray | None) -> tuple:
+        """Stacked global batches, split along their batch axis (axis 1)."""
+        return tuple(self._batch(a, self._stacked_rows, 1) for a in (xs, ys, ws))
 
-    def results(self, phase: str) -> dict[str, float]:
-        """The sums are replicated global values: read this process's copy."""
-        acc, n = self._acc[phase], self._count[phase]
-        self._acc[phase], self._count[phase] = self._zeros(), 0
-        return {k: float(v.addressable_data(0)) / n if n else float("nan") for k, v in acc.items()}
+    def barrier(self) -> None:
+        """A cross-process barrier (a no-op with one process)."""
+        if jax.process_count() > 1:
+            from jax.experimental import multihost_utils
 
-    def sync(self) -> None:
-        """Write this process's copy of the trained state into the user's module."""
-        nnx.update(self.model, _local_copy(self.params), _local_copy(self.rest))
-
-    def pull(self) -> None:
-        """Replicate the user's module's parameters and state across the mesh."""
-        _, params, rest = nnx.split(self.model, nnx.Param, ...)
-        self.params, self.rest = self._replicate(params), self._replicate(rest)
-
-    def wait(self) -> None:
-        """Block until queued device work is done."""
-        jax.block_until_ready((self.params, self.opt_state, self._acc))
+            multihost_utils.sync_global_devices("polyframe")
 
 
 class JaxEngine(AbstractEngine):
@@ -164,7 +95,7 @@ class JaxEngine(AbstractEngine):
     description = "jax.sharding over a device mesh (jax.distributed across processes)"
 
     def __init__(self) -> None:
-        self._mesh: Mesh | None = None
+        self._placement: JaxPlacement | None = None
 
     def available_devices(self) -> tuple[int, str]:
         """This process's devices (on the CPU, at most one per core is accepted)."""
@@ -205,19 +136,12 @@ class JaxEngine(AbstractEngine):
                 f"device(s); drop --devices or pass --devices {len(local)}"
             )
         devices = jax.devices() if plan.nnodes > 1 else local[:want]
-        self._mesh = Mesh(np.array(devices), ("data",))
-        return Topology(jax.process_index(), jax.process_count(), want)
+        topo = Topology(jax.process_index(), jax.process_count(), want)
+        self._placement = JaxPlacement(Mesh(np.array(devices), ("data",)), topo)
+        return topo
 
-    def make_steps(
-        self,
-        native: Any,
-        spec: Any,
-        optimizer: Any,
-        loss: Any,
-        metrics: tuple[str, ...],
-        compile: bool | None = None,
-    ) -> JaxParallelSteps:
-        """Jitted steps over the mesh (``compile`` is ignored: sharding needs ``jit``)."""
-        if self._mesh is None:
+    def placement(self) -> JaxPlacement:
+        """The mesh placement the backend's ``JaxSteps`` run with."""
+        if self._placement is None:
             raise BackendError("the JAX engine is not set up; call pf.distributed.setup first")
-        return JaxParallelSteps(native, optimizer, loss, metrics, self._mesh)
+        return self._placement

@@ -91,7 +91,7 @@ def _swapped(steps: Any, tree: Any, fn: Callable[[], Any]) -> Any:
 def export_state(steps: Any) -> dict[str, np.ndarray]:
     """The canonical state of ``steps``' optimizer."""
     table, names = _slots(steps.opt_spec), set(trainable_names(steps.spec))
-    core = _core(steps, table)
+    core = steps._single(_core(steps, table))  # one device's copy of replicated state
     out: dict[str, np.ndarray] = {}
     for slot in slot_names(steps.opt_spec):
         tree = _get_slot(core, table.fields[slot])
@@ -105,7 +105,7 @@ def export_state(steps: Any) -> dict[str, np.ndarray]:
 def import_state(steps: Any, state: dict[str, np.ndarray]) -> None:
     """Replace the optimizer state of ``steps`` by a canonical one."""
     table, names = _slots(steps.opt_spec), trainable_names(steps.spec)
-    core = _core(steps, table)
+    core = steps._single(_core(steps, table))
     for slot in slot_names(steps.opt_spec):
         values = {n: state[f"{n}.{slot}"] for n in names}
 
@@ -113,7 +113,7 @@ def import_state(steps: Any, state: dict[str, np.ndarray]) -> None:
             steps.model.import_params(v)
             return _copy(nnx.state(steps.model, nnx.Param))
 
-        tree = _swapped(steps, steps.params, read)
+        tree = _swapped(steps, steps._single(steps.params), read)
         field = table.fields[slot]
         core = tree if field is None else core._replace(**{field: tree})
     if table.count_field is not None:
@@ -130,7 +130,7 @@ def _is_key(value: Any) -> bool:
 def rng_state(steps: Any) -> dict[str, np.ndarray]:
     """The dropout streams' keys (as raw key data) and counters, from the steps' state."""
     out = {}
-    for path, var in nnx.to_flat_state(steps.rest):
+    for path, var in nnx.to_flat_state(steps._single(steps.rest)):
         if isinstance(var, nnx.RngState):
             value = var[...]
             out[".".join(map(str, path))] = np.array(

@@ -8,6 +8,10 @@ until :meth:`JaxSteps.results`; :meth:`JaxSteps.sync` writes the trained state b
 module. ``steps_per_execution`` runs several steps in one call with ``jax.lax.scan``;
 ``bfloat16`` precision casts the parameters and inputs to bfloat16 inside the step (the
 float32 parameters are the master copy and receive float32 gradients).
+
+Data parallelism is a placement of these same steps (``polyframe_jax.distributed``): the state
+is replicated over a device mesh and batches arrive split over it, so the one jitted step runs
+on every device and XLA all-reduces the gradients (the clipping norm is the global one).
 """
 
 from __future__ import annotations
@@ -58,9 +62,11 @@ class JaxSteps(AbstractSteps):
         optimizer: Optimizer,
         config: StepConfig,
         compile: bool | None = None,
+        placement: Any = None,
     ):
         self.model = model
         self.config = config
+        self.placement = placement
         saved = mode_of(model)
         try:
             model.train()
@@ -69,9 +75,9 @@ class JaxSteps(AbstractSteps):
             self._gd_eval = nnx.graphdef(model)
         finally:
             restore_mode(saved)
-        self.params, self.rest = _copy(params), _copy(rest)
+        self.params, self.rest = self._place(_copy(params)), self._place(_copy(rest))
         self._tx = direction(optimizer)
-        self.opt_state = self._tx.init(self.params)
+        self.opt_state = self._place(self._tx.init(self.params))
         self._acc = {p: self._zeros() for p in PHASES}
         self._count = dict.fromkeys(PHASES, 0)
         self._gacc: Any = None  # sum of n_i * grad_i over pending micro-batches
@@ -88,6 +94,14 @@ class JaxSteps(AbstractSteps):
         self._train_many = jit(self._train_many_fn, (0, 1, 2, 3))
         self._evaluate = jit(self._eval_fn, (2,))
         self._predict = jit(self._predict_fn, ())
+
+    def _place(self, tree: Any) -> Any:
+        """State replicated over the placement's mesh (as is, on one device)."""
+        return tree if self.placement is None else self.placement.replicate(tree)
+
+    def local(self, tree: Any) -> Any:
+        """This process's copy of (replicated) state, for reading on the host."""
+        return tree if self.placement is None else self.placement.local(tree)
 
     # -- pure functions ------------------------------------------------------------------
     def _zeros(self) -> dict[str, jax.Array]:
@@ -180,7 +194,7 @@ class JaxSteps(AbstractSteps):
     def accumulate(self, x: jax.Array, y: jax.Array, w: Any = None) -> None:
         """Add this micro-batch's gradient, weighted by its size (no step, no host sync)."""
         if self._gacc is None:
-            self._gacc = jax.tree.map(jnp.zeros_like, self.params)
+            self._gacc = self._place(jax.tree.map(jnp.zeros_like, self.local(self.params)))
         self.rest, self._acc["train"], self._gacc, self._last = self._accumulate(
             self.params, self.rest, self._acc["train"], self._gacc, x, y, w
         )
@@ -197,7 +211,7 @@ class JaxSteps(AbstractSteps):
 
     def last_losses(self) -> np.ndarray:
         """Losses of the last call's steps (a host sync)."""
-        return np.atleast_1d(np.asarray(jax.device_get(self._last), np.float64))
+        return np.atleast_1d(np.asarray(jax.device_get(self.local(self._last)), np.float64))
 
     def evaluate(self, x: jax.Array, y: jax.Array) -> None:
         """Accumulate loss and metrics of a batch in inference mode."""
@@ -206,13 +220,16 @@ class JaxSteps(AbstractSteps):
 
     def predict(self, x: jax.Array) -> jax.Array:
         """Inference-mode outputs with the current (possibly unsynced) state."""
+        if self.placement is not None:  # every device computes the whole batch
+            x = self.placement.replicate(x)
+            return self.placement.local(self._predict(self.params, self.rest, x))
         return self._predict(self.params, self.rest, x)
 
     def results(self, phase: str) -> dict[str, Any]:
         """Mean loss per sample and metrics since the last call (one host sync); resets."""
         if phase not in PHASES:
             raise ConfigError(f"phase must be one of {PHASES}, got {phase!r}")
-        acc, n = jax.device_get(self._acc[phase]), self._count[phase]
+        acc, n = jax.device_get(self.local(self._acc[phase])), self._count[phase]
         self._acc[phase], self._count[phase] = self._zeros(), 0
         out: dict[str, Any] = {"loss": float(acc.pop("loss")) / n if n else float("nan")}
         out.update(compute(self.config.metrics, {k: np.asarray(v) for k, v in acc.items()}, n))
@@ -220,13 +237,19 @@ class JaxSteps(AbstractSteps):
 
     def sync(self) -> None:
         """Write (copies of) the trained parameters and state back into the module."""
-        nnx.update(self.model, _copy(self.params), _copy(self.rest))
+        nnx.update(self.model, _copy(self._single(self.params)), _copy(self._single(self.rest)))
 
     def pull(self) -> None:
         """Re-read (copies of) the parameters and state from the module, e.g. after
         ``Model.load_params``; the optimizer state is kept."""
         _, params, rest = nnx.split(self.model, nnx.Param, ...)
-        self.params, self.rest = _copy(params), _copy(rest)
+        self.params, self.rest = self._place(_copy(params)), self._place(_copy(rest))
+
+    def _single(self, tree: Any) -> Any:
+        """One device's copy of replicated arrays (what the user's module holds)."""
+        if self.placement is None:
+            return tree
+        return jax.tree.map(lambda a: a.addressable_data(0), tree)
 
     def wait(self) -> None:
         """Block until queued device work is done."""
@@ -244,6 +267,7 @@ class JaxSteps(AbstractSteps):
         from polyframe_jax import opt_state
 
         opt_state.import_state(self, state)
+        self.opt_state = self._place(self.opt_state)
 
     def rng_state(self) -> dict[str, Any]:
         """The dropout streams' keys and counters."""

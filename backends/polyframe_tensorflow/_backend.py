@@ -142,8 +142,10 @@ class TensorFlowBackend(AbstractBackend):
         from polyframe.step_config import make_config
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
 
+        placement = controls.pop("placement", None)
         config = make_config(spec, loss, metrics, **controls)
         opt = get_optimizer(optimizer)
-        steps = TensorFlowSteps(native, opt, config, choose_mode(spec, compile))
+        mode = choose_mode(spec, compile)
+        steps = TensorFlowSteps(native, opt, config, mode, placement=placement, spec=spec)
         steps.spec, steps.opt_spec = spec, opt  # for checkpoints
         return steps

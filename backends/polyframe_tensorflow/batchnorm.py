@@ -49,12 +49,34 @@ class CanonicalBatchNorm(keras.layers.Layer):
             shape=c, initializer="ones", name="moving_var", trainable=False
         )
 
+    #: Set by data-parallel steps built with ``sync_batchnorm``: training statistics over
+    #: every replica's rows (one cross-replica all-reduce of the sums).
+    synchronized = False
+
+    def _global_moments(self, x: Any, axes: tuple[int, ...]) -> tuple[Any, Any, Any] | None:
+        ctx = tf.distribute.get_replica_context()
+        if not self.synchronized or ctx is None or ctx.num_replicas_in_sync == 1:
+            return None
+        xf = tf.cast(x, tf.float32)
+        count = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
+        s1, s2, n = ctx.all_reduce(
+            tf.distribute.ReduceOp.SUM,
+            [tf.reduce_sum(xf, axes), tf.reduce_sum(xf * xf, axes), count],
+        )
+        mean = s1 / n
+        return tf.cast(mean, x.dtype), tf.cast(s2 / n - mean * mean, x.dtype), n
+
     def call(self, x: Any, training: bool = False) -> Any:
         if training:
             axes = tuple(range(len(x.shape) - 1))
-            mean = ops.mean(x, axis=axes)
-            var = ops.mean(ops.square(x - mean), axis=axes)
-            n = ops.cast(tf.reduce_prod(tf.shape(x)[:-1]), var.dtype)
+            moments = self._global_moments(x, axes)
+            if moments is not None:
+                mean, var, n = moments
+                n = ops.cast(n, var.dtype)
+            else:
+                mean = ops.mean(x, axis=axes)
+                var = ops.mean(ops.square(x - mean), axis=axes)
+                n = ops.cast(tf.reduce_prod(tf.shape(x)[:-1]), var.dtype)
             unbiased = var * n / ops.maximum(n - 1.0, 1.0)
             m, dtype = self.momentum, self.moving_mean.dtype
             self.moving_mean.assign(m * self.moving_mean + (1.0 - m) * ops.cast(mean, dtype))

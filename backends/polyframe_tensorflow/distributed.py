@@ -2,11 +2,11 @@
 (several logical CPU devices on a CPU-only host), ``MultiWorkerMirroredStrategy`` when
 ``TF_CONFIG`` describes a cluster.
 
-Variables must be created inside the strategy's scope to be mirrored, so the steps build a
-replica of the user's model there from its canonical parameters, and :meth:`sync` copies the
-trained parameters back. Keras' optimizer *sums* gradients over replicas, which with each
-replica's loss ``sum(w * loss) / n`` gives the 1-worker gradient. ``strategy.run`` cannot sit
-inside an XLA cluster, so the step runs as a TF graph (``tf.function`` without XLA).
+The training step is the one ``TensorFlowSteps`` run inside ``strategy.run``
+(``TensorFlowPlacement``). Variables must be created inside the strategy's scope to be
+mirrored, so the steps build a copy of the user's model there from its canonical parameters,
+and ``sync`` copies the trained parameters back. ``strategy.run`` cannot sit inside an XLA
+cluster, so the step runs as a TF graph (``tf.function`` without XLA).
 """
 
 from __future__ import annotations
@@ -19,19 +19,15 @@ import numpy as np
 
 from polyframe.distributed import (
     AbstractEngine,
-    AbstractParallelSteps,
+    AbstractPlacement,
     Plan,
     Topology,
     check_devices,
+    shard_bounds,
 )
-from polyframe.errors import BackendError, ConfigError
-from polyframe.losses import get_loss
+from polyframe.errors import BackendError
 from polyframe_tensorflow._env import tf
-from polyframe_tensorflow.lower import lower
-from polyframe_tensorflow.optimizers import keras_optimizer
-from polyframe_tensorflow.params import export_params, import_params
 
-PHASES = ("train", "eval")
 SUM = tf.distribute.ReduceOp.SUM
 
 
@@ -39,126 +35,56 @@ def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _per_sample(name: str, out: Any, y: Any) -> Any:
-    if name == "cross_entropy":
-        return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=out)
-    if name == "mse":
-        sq = tf.square(out - tf.cast(y, out.dtype))
-        return tf.reduce_mean(tf.reshape(sq, [tf.shape(sq)[0], -1]), axis=1)
-    raise ConfigError(f"the tensorflow engine has no loss {name!r}")
+class TensorFlowPlacement(AbstractPlacement):
+    """The one ``TensorFlowSteps`` inside ``strategy.run``: replica ``r`` of the job takes
+    shard ``r`` of each global batch (``shard_bounds``); a replica without examples gets one
+    row of weight 0 (its ``real`` count is 0, so no metric counts it)."""
 
+    fuses = True
 
-class TensorFlowParallelSteps(AbstractParallelSteps):
-    """Mirrored train / eval steps over a replica of the user's Keras model."""
+    def __init__(self, strategy: Any, topology: Topology) -> None:
+        self.strategy, self.topology = strategy, topology
+        self.n = 0
+        self.real: Any = None  # per replica: the example rows of the batch placed last
+        self.weights: Any = None
 
-    def __init__(
-        self,
-        native: Any,
-        spec: Any,
-        optimizer: Any,
-        loss: Any,
-        metrics: tuple[str, ...],
-        strategy: Any,
-        topo: Topology,
-    ) -> None:
-        self.user, self.spec, self.metrics = native, spec, tuple(metrics)
-        self.loss = get_loss(loss).name
-        self.strategy, self.topo = strategy, topo
-        self._dtype = native.trainable_variables[0].dtype if native.trainable_variables else None
-        with strategy.scope():
-            self.model = lower(spec, export_params(native), str(self._dtype or "float32"))
-            self.optimizer = keras_optimizer(optimizer)
-            self.optimizer.build(self.model.trainable_variables)
-        # plain (not mirrored) accumulators, updated in cross-replica context
-        self._sums = {p: tf.Variable(tf.zeros(2, tf.float64), trainable=False) for p in PHASES}
-        self._count = dict.fromkeys(PHASES, 0)
-        self._train = tf.function(self._train_step)
-        self._evaluate = tf.function(self._eval_step)
-
-    def _replica(self, x: Any, y: Any, w: Any, n: Any, training: bool):
-        out = tf.cast(self.model(x, training=training), tf.float32)
-        weighted = tf.reduce_sum(_per_sample(self.loss, out, y) * w)
-        hits = (
-            tf.cast(
-                tf.equal(tf.argmax(out, axis=-1, output_type=tf.int64), tf.cast(y, tf.int64)),
-                tf.float32,
+    def _spread(self, arrays: list[np.ndarray], axis: int) -> list[Any]:
+        """One value per local replica: ``arrays[r]`` for global replica ``r``."""
+        return [
+            self.strategy.experimental_distribute_values_from_function(
+                lambda ctx, k=k: tf.convert_to_tensor(arrays[ctx.replica_id_in_sync_group][k])
             )
-            if "accuracy" in self.metrics
-            else tf.zeros_like(w)
-        )
-        return out, weighted, tf.reduce_sum(hits * w)
+            for k in range(len(arrays[0]))
+        ]
 
-    def _train_step(self, x: Any, y: Any, w: Any, n: Any, lr: Any) -> None:
-        self.optimizer.learning_rate.assign(lr)
+    def _place(self, arrays: tuple, n: int, axis: int) -> tuple[Any, ...]:
+        x, y, w = arrays
+        if w is None:
+            w = np.ones(x.shape[: axis + 1], np.float32)
+        per_replica, real = [], []
+        for start, stop in shard_bounds(n, self.strategy.num_replicas_in_sync):
+            real.append(np.int32(stop - start))
+            take = np.s_[start:stop] if stop > start else np.s_[:1]
+            index = (slice(None),) * axis + (take,)
+            wk = np.asarray(w[index], np.float32) * (1.0 if stop > start else 0.0)
+            per_replica.append((x[index], y[index], wk, real[-1]))
+        self.n = n
+        x, y, w, self.real = self._spread(per_replica, axis)
+        self.weights = w
+        return x, y, w
 
-        def step(x, y, w):
-            with tf.GradientTape() as tape:
-                _, weighted, correct = self._replica(x, y, w, n, True)
-                loss = weighted / n
-            variables = self.model.trainable_variables
-            self.optimizer.apply(tape.gradient(loss, variables), variables)
-            return tf.stack([tf.cast(weighted, tf.float64), tf.cast(correct, tf.float64)])
+    def place(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
+        """This process's replicas' shards of one global batch."""
+        return self._place((x, y, w), len(x), 0)
 
-        self._sums["train"].assign_add(
-            self.strategy.reduce(SUM, self.strategy.run(step, (x, y, w)), axis=None)
-        )
+    def place_many(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray | None) -> tuple:
+        """Stacked global batches, split along their batch axis (axis 1)."""
+        return self._place((xs, ys, ws), xs.shape[1], 1)
 
-    def _eval_step(self, x: Any, y: Any, w: Any) -> None:
-        def step(x, y, w):
-            _, weighted, correct = self._replica(x, y, w, None, False)
-            return tf.stack([tf.cast(weighted, tf.float64), tf.cast(correct, tf.float64)])
-
-        self._sums["eval"].assign_add(
-            self.strategy.reduce(SUM, self.strategy.run(step, (x, y, w)), axis=None)
-        )
-
-    def _distribute(self, *arrays: np.ndarray) -> list[Any]:
-        """One shard per replica: replica ``r`` of this process takes rows ``r*b:(r+1)*b``."""
-        d = self.topo.local_devices
-        first = self.topo.rank * d
-        out = []
-        for a in arrays:
-            b = len(a) // d
-
-            def value(ctx: Any, a: np.ndarray = a, b: int = b) -> Any:
-                k = ctx.replica_id_in_sync_group - first
-                return tf.convert_to_tensor(a[k * b : (k + 1) * b])
-
-            out.append(self.strategy.experimental_distribute_values_from_function(value))
-        return out
-
-    def train(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, lr: float) -> None:
-        """One mirrored step on the global batch of ``n`` examples."""
-        self._train(
-            *self._distribute(x, y, w), tf.constant(n, tf.float32), tf.constant(lr, tf.float32)
-        )
-        self._count["train"] += n
-
-    def evaluate(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int) -> None:
-        """Accumulate the weighted loss and metrics of a global batch."""
-        self._evaluate(*self._distribute(x, y, w))
-        self._count["eval"] += n
-
-    def results(self, phase: str) -> dict[str, float]:
-        """The sums were reduced across replicas (and workers) in every step."""
-        (loss, correct), n = self._sums[phase].numpy().tolist(), self._count[phase]
-        self._sums[phase].assign(tf.zeros(2, tf.float64))
-        self._count[phase] = 0
-        out = {"loss": loss / n if n else float("nan")}
-        out.update({m: correct / n if n else float("nan") for m in self.metrics})
-        return out
-
-    def sync(self) -> None:
-        """Copy the trained parameters into the user's model."""
-        import_params(self.user, export_params(self.model))
-
-    def pull(self) -> None:
-        """Copy the user's model's parameters into the mirrored replica."""
-        import_params(self.model, export_params(self.user))
-
-    def wait(self) -> None:
-        """Block until queued steps are done."""
-        self._sums["train"].numpy()
+    def barrier(self) -> None:
+        """A cross-worker barrier (an all-reduce) with several workers."""
+        if self.topology.processes > 1:
+            self.strategy.reduce(SUM, self.strategy.run(lambda: tf.constant(1.0)), axis=None)
 
 
 class TensorFlowEngine(AbstractEngine):
@@ -220,24 +146,8 @@ class TensorFlowEngine(AbstractEngine):
         self._topo = Topology(0, 1, want)
         return self._topo
 
-    def make_steps(
-        self,
-        native: Any,
-        spec: Any,
-        optimizer: Any,
-        loss: Any,
-        metrics: tuple[str, ...],
-        compile: bool | None = None,
-    ) -> Any:
-        """Mirrored graph-mode steps (``compile=True`` is refused: no XLA around
-        ``strategy.run``)."""
+    def placement(self) -> TensorFlowPlacement:
+        """The strategy placement the backend's ``TensorFlowSteps`` run with."""
         if self._topo is None:
             raise BackendError("the tensorflow engine is not set up; call pf.distributed.setup")
-        if compile:
-            raise BackendError(
-                "the tensorflow data-parallel engine runs graph-mode steps; XLA cannot compile "
-                "across MirroredStrategy replicas: use compile=None"
-            )
-        return TensorFlowParallelSteps(
-            native, spec, optimizer, loss, metrics, self._strategy, self._topo
-        )
+        return TensorFlowPlacement(self._strategy, self._topo)

@@ -9,8 +9,9 @@ from polyframe.metrics import MetricPlan, custom_key, custom_metric
 from polyframe_tensorflow._env import tf
 
 
-def variables(plan: MetricPlan, phase: str) -> dict[str, tf.Variable]:
-    """Zero float64 counters for ``plan`` (exact up to 2**53 counts)."""
+def variables(plan: MetricPlan, phase: str, **options: Any) -> dict[str, tf.Variable]:
+    """Zero float64 counters for ``plan`` (exact up to 2**53 counts); ``options`` go to
+    ``tf.Variable`` (data parallel: per-replica sums)."""
     c = plan.classes
     shapes: dict[str, tuple[int, ...]] = {}
     if plan.correct:
@@ -24,7 +25,7 @@ def variables(plan: MetricPlan, phase: str) -> dict[str, tf.Variable]:
     for name, shape in zip(plan.custom, plan.custom_shapes, strict=True):
         shapes[custom_key(name)] = shape
     return {
-        k: tf.Variable(tf.zeros(s, tf.float64), trainable=False, name=f"{phase}_{k}")
+        k: tf.Variable(tf.zeros(s, tf.float64), trainable=False, name=f"{phase}_{k}", **options)
         for k, s in shapes.items()
     }
 

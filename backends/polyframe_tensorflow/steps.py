@@ -6,6 +6,11 @@ only :meth:`TensorFlowSteps.results` reads them back. Gradient accumulation keep
 gradients in variables; ``steps_per_execution`` runs several steps in one compiled call (a
 ``tf.while_loop``); ``bfloat16`` precision gives the Keras layers the ``mixed_bfloat16`` dtype
 policy (float32 variables, bfloat16 compute).
+
+Data parallelism is a placement of these same steps (``polyframe_tensorflow.distributed``):
+the steps keep a mirrored copy of the Keras model made inside the strategy's scope, and each
+step body runs inside ``strategy.run`` on this process's replicas; the replicas' gradients are
+summed with a cross-replica all-reduce *before* clipping (so the norm is the global one).
 """
 
 from __future__ import annotations
@@ -62,16 +67,20 @@ class _Accumulators:
     """Device-side sums of one phase: loss * batch and the metric counts; the sample count
     is known on the host (every batch's size is), so the compiled step does not carry it."""
 
-    def __init__(self, phase: str, config: StepConfig) -> None:
+    def __init__(self, phase: str, config: StepConfig, **options: Any) -> None:
         self.plan = config.metrics
-        self.loss = tf.Variable(0.0, dtype=tf.float64, trainable=False, name=f"{phase}_loss_sum")
-        self.counts = M.variables(self.plan, phase)
+        self.loss = tf.Variable(
+            0.0, dtype=tf.float64, trainable=False, name=f"{phase}_loss_sum", **options
+        )
+        self.counts = M.variables(self.plan, phase, **options)
         self.samples = 0
 
-    def add(self, outputs: Any, y: Any, loss: Any) -> None:
-        """Inside the compiled step: add one batch's loss sum and metric counts."""
-        n = tf.cast(tf.shape(outputs)[0], tf.float64)
-        self.loss.assign_add(tf.cast(loss, tf.float64) * n)
+    def add(self, outputs: Any, y: Any, loss: Any, total: Any = None) -> None:
+        """Inside the compiled step: add one batch's loss sum (``total``, else ``loss`` times
+        the batch size) and metric counts."""
+        if total is None:
+            total = tf.cast(loss, tf.float64) * tf.cast(tf.shape(outputs)[0], tf.float64)
+        self.loss.assign_add(tf.cast(total, tf.float64))
         if self.counts:
             M.add_counts(self.plan, self.counts, outputs, y)
 
@@ -96,9 +105,35 @@ class TensorFlowSteps(AbstractSteps):
         optimizer: Optimizer,
         config: StepConfig,
         mode: str = "xla",
+        placement: Any = None,
+        spec: Any = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"mode must be one of {MODES}, got {mode!r}")
+        self.placement = placement
+        self.user = model  # the user's Keras model (``sync`` / ``pull`` copy to and from it)
+        if placement is None:
+            self._build(model, optimizer, config, mode)
+            return
+        from polyframe_tensorflow.lower import lower
+        from polyframe_tensorflow.params import export_params
+
+        with placement.strategy.scope():  # variables made in the scope are mirrored
+            dtype = str(model.trainable_variables[0].dtype) if model.trainable_variables else None
+            replica = lower(spec, export_params(model), dtype or "float32")
+            if config.sync_batchnorm:
+                from polyframe_tensorflow.batchnorm import CanonicalBatchNorm
+
+                for layer in replica._flatten_layers():
+                    if isinstance(layer, CanonicalBatchNorm):
+                        layer.synchronized = True
+            self._build(replica, optimizer, config, "graph")  # strategy.run: no XLA around it
+            self._dp_train = tf.function(self._closure(type(self)._dp_train_step))
+            self._dp_many = tf.function(self._closure(type(self)._dp_train_many_step))
+            self._dp_accumulate = tf.function(self._closure(type(self)._dp_accumulate_step))
+            self._dp_eval = tf.function(self._closure(type(self)._dp_eval_step))
+
+    def _build(self, model: Any, optimizer: Optimizer, config: StepConfig, mode: str) -> None:
         self.model = model
         self.config = config
         if config.precision == "bfloat16":
@@ -108,13 +143,23 @@ class TensorFlowSteps(AbstractSteps):
             tf.config.experimental.enable_op_determinism()
         self.optimizer = keras_optimizer(optimizer)
         self.optimizer.build(model.trainable_variables)
-        self._acc = {phase: _Accumulators(phase, config) for phase in PHASES}
+        # data parallel: per-replica sums (read back summed over the replicas)
+        local = (
+            {}
+            if self.placement is None
+            else {
+                "synchronization": tf.VariableSynchronization.ON_READ,
+                "aggregation": tf.VariableAggregation.SUM,
+            }
+        )
+        self._acc = {phase: _Accumulators(phase, config, **local) for phase in PHASES}
         self._gacc: list[tf.Variable] = []
         if config.accum_steps > 1:
             self._gacc = [
-                tf.Variable(tf.zeros_like(v), trainable=False) for v in model.trainable_variables
+                tf.Variable(tf.zeros_like(v), trainable=False, **local)
+                for v in model.trainable_variables
             ]
-            self._pending = tf.Variable(0.0, dtype=tf.float32, trainable=False)
+            self._pending = tf.Variable(0.0, dtype=tf.float32, trainable=False, **local)
         self.mode = mode
         self._last: Any = None
         self._lr: float | None = None  # the rate last written into the optimizer
@@ -201,6 +246,76 @@ class TensorFlowSteps(AbstractSteps):
     def _predict_step(self, x: Any) -> Any:
         return self.model(x, training=False)
 
+    # -- data parallel: the same bodies inside ``strategy.run`` ------------------------------
+    def _dp_grads(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> tuple[Any, list[Any]]:
+        """This replica's part of the global loss ``sum(w * l) / n`` and its gradients; the
+        counts of its ``real`` rows (a replica without examples runs one row of weight 0)."""
+        rows = tf.cast(tf.shape(x)[0], tf.float32)
+        with tf.GradientTape() as tape:
+            out = self._outputs(x, True)
+            loss = batch_loss(self.config.loss, out, y, w)
+            part = loss * rows / n
+        grads = tape.gradient(part, self.model.trainable_variables)
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+        self._acc["train"].add(out[:real], y[:real], None, total=loss * rows)
+        return part, grads
+
+    def _dp_replica_train(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        part, grads = self._dp_grads(x, y, w, real, n)
+        if self._gacc:
+            total = self._pending + n
+            grads = [(a + n * g) / total for a, g in zip(self._gacc, grads, strict=True)]
+            for a in self._gacc:
+                a.assign(tf.zeros_like(a))
+            self._pending.assign(0.0)
+        ctx = tf.distribute.get_replica_context()
+        grads = clip(ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads), self.config)
+        # Keras' optimizer sums the replicas' gradients again: hand it 1/replicas of each
+        scale = 1.0 / ctx.num_replicas_in_sync
+        self.optimizer.apply([g * scale for g in grads], self.model.trainable_variables)
+        return part
+
+    def _dp_replica_accumulate(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        part, grads = self._dp_grads(x, y, w, real, n)
+        for a, g in zip(self._gacc, grads, strict=True):
+            a.assign_add(n * g)
+        self._pending.assign_add(n)
+        return part
+
+    def _dp_run(self, fn: Any, *args: Any) -> Any:
+        strategy = self.placement.strategy
+        parts = strategy.run(self._closure(fn), args=args)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
+
+    def _dp_train_step(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        return self._dp_run(type(self)._dp_replica_train, x, y, w, real, n)
+
+    def _dp_accumulate_step(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        return self._dp_run(type(self)._dp_replica_accumulate, x, y, w, real, n)
+
+    def _dp_train_many_step(self, xs: Any, ys: Any, ws: Any, real: Any, n: Any, lrs: Any) -> Any:
+        k = tf.shape(lrs)[0]
+        losses = tf.TensorArray(tf.float32, size=k)
+        for i in tf.range(k):
+            self.optimizer.learning_rate.assign(lrs[i])
+
+            def one(xs: Any, ys: Any, ws: Any, real: Any, i: Any = i) -> Any:
+                return self._dp_replica_train(xs[i], ys[i], ws[i], real, n)
+
+            parts = self.placement.strategy.run(one, args=(xs, ys, ws, real))
+            loss = self.placement.strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
+            losses = losses.write(i, loss)
+        return losses.stack()
+
+    def _dp_eval_step(self, x: Any, y: Any, w: Any, real: Any) -> None:
+        def replica(x: Any, y: Any, w: Any, real: Any) -> None:
+            out = self._outputs(x, False)
+            rows = tf.cast(tf.shape(x)[0], tf.float32)
+            total = batch_loss(self.config.loss, out, y, w) * rows
+            self._acc["eval"].add(out[:real], y[:real], None, total=total)
+
+        self.placement.strategy.run(replica, args=(x, y, w, real))
+
     # -- AbstractSteps ---------------------------------------------------------------------
     def _set_lr(self, lr: float) -> None:
         """Write ``lr`` into the optimizer's rate variable when it changes. Not an argument of
@@ -213,6 +328,11 @@ class TensorFlowSteps(AbstractSteps):
     def train(self, x: Any, y: Any, lr: float, w: Any = None) -> None:
         """One optimizer step (a new ``lr`` value does not retrace)."""
         self._set_lr(lr)
+        if self.placement is not None:
+            where = self.placement
+            self._last = self._dp_train(x, y, w, where.real, tf.constant(where.n, tf.float32))
+            self._acc["train"].samples += where.n
+            return
         self._last = self._train_fn(x, y) if w is None else self._train_fn(x, y, w)
         self._acc["train"].samples += int(x.shape[0])
 
@@ -220,11 +340,24 @@ class TensorFlowSteps(AbstractSteps):
         """Add this micro-batch's gradient, weighted by its size (no step)."""
         if not self._gacc:
             raise ConfigError("accumulate() needs steps built with accum_steps > 1")
+        if self.placement is not None:
+            where = self.placement
+            n = tf.constant(where.n, tf.float32)
+            self._last = self._dp_accumulate(x, y, w, where.real, n)
+            self._acc["train"].samples += where.n
+            return
         self._last = self._accumulate_fn(x, y, w)
         self._acc["train"].samples += int(x.shape[0])
 
     def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
         """``len(lrs)`` steps in one compiled call."""
+        if self.placement is not None:
+            where, lrs = self.placement, tf.constant(np.asarray(lrs, np.float32))
+            n = tf.constant(where.n, tf.float32)
+            self._last = self._dp_many(xs, ys, ws, where.real, n, lrs)
+            self._lr = None
+            self._acc["train"].samples += where.n * int(lrs.shape[0])
+            return
         self._last = self._train_many_fn(xs, ys, tf.constant(np.asarray(lrs, np.float32)), ws)
         self._lr = None  # the loop wrote each step's rate
         self._acc["train"].samples += int(xs.shape[0]) * int(xs.shape[1])
@@ -235,6 +368,11 @@ class TensorFlowSteps(AbstractSteps):
 
     def evaluate(self, x: Any, y: Any) -> None:
         """Accumulate the loss and metrics of a batch in inference mode."""
+        if self.placement is not None:
+            where = self.placement
+            self._dp_eval(x, y, where.weights, where.real)
+            self._acc["eval"].samples += where.n
+            return
         self._eval_fn(x, y)
         self._acc["eval"].samples += int(x.shape[0])
 
@@ -249,10 +387,20 @@ class TensorFlowSteps(AbstractSteps):
         return self._acc[phase].read_and_reset()
 
     def sync(self) -> None:
-        """Nothing to do: the compiled steps update the Keras model's variables in place."""
+        """Nothing to do on one device (the steps update the Keras model in place); data
+        parallel: copy the mirrored copy's parameters into the user's model."""
+        if self.placement is not None:
+            from polyframe_tensorflow.params import export_params, import_params
+
+            import_params(self.user, export_params(self.model))
 
     def pull(self) -> None:
-        """Nothing to do: the steps read the Keras model's variables directly."""
+        """Nothing to do on one device; data parallel: copy the user's model's parameters
+        into the mirrored copy."""
+        if self.placement is not None:
+            from polyframe_tensorflow.params import export_params, import_params
+
+            import_params(self.model, export_params(self.user))
 
     def wait(self) -> None:
         """Block until the queued steps are done (reads one scalar)."""

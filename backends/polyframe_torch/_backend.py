@@ -158,5 +158,7 @@ class TorchBackend(AbstractBackend):
         from polyframe.step_config import make_config
         from polyframe_torch.steps import TorchSteps
 
+        placement = controls.pop("placement", None)
         config = make_config(spec, loss, metrics, **controls)
-        return TorchSteps(native, spec, get_optimizer(optimizer), config, compile)
+        opt = get_optimizer(optimizer)
+        return TorchSteps(native, spec, opt, config, compile, placement=placement)

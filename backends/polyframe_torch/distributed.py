@@ -1,10 +1,11 @@
 """Data parallelism on ``torch.distributed``: DDP over gloo (CPU) or NCCL (CUDA), one process
-per device, started by torch's own elastic launcher (what ``torchrun`` runs).
+per device, started by torch's own elastic launcher (what ``torchrun`` runs). The training
+step is the one ``TorchSteps``, run over the DDP-wrapped module (``TorchPlacement``).
 
 A worker joins through the torchrun environment (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``,
 ...), so ``torchrun -m polyframe.cli train ...`` works as well as ``polyframe train
---devices N``. Each worker's loss is ``sum(w * loss) / n`` scaled by the world size, because
-DDP *averages* gradients: the result is the 1-worker gradient (see ``polyframe.distributed``).
+--devices N``. Each worker's loss is scaled so that DDP's *average* of the gradients is the 1-worker
+gradient (see :class:`TorchPlacement`).
 """
 
 from __future__ import annotations
@@ -18,132 +19,86 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
 
 from polyframe.distributed import (
     AbstractEngine,
-    AbstractParallelSteps,
+    AbstractPlacement,
     Plan,
     Topology,
     launched_env,
+    shard_bounds,
 )
-from polyframe.errors import BackendError, ConfigError
-from polyframe.losses import get_loss
-from polyframe.optim import get_optimizer
-from polyframe_torch.optimizers import FUSED_DEFAULT, make_optimizer
+from polyframe.errors import BackendError
 
 #: Seconds a collective waits for a peer before failing (a hung peer cannot hang the job).
 TIMEOUT_S = int(os.environ.get("POLYFRAME_DIST_TIMEOUT", "120"))
-PHASES = ("train", "eval")
 
 
 def _leave() -> None:
-    """Leave the process group at exit (a worker that does not waits on the store)."""
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    """Leave the process group at exit (a worker that does not waits on the store). The
+    workers first meet at a barrier (10 s at most), so none tears down gloo's connections
+    while a peer still uses them (which aborted a worker now and then)."""
+    if not dist.is_initialized():
+        return
+    if dist.get_world_size() > 1 and dist.get_backend() == "gloo":
+        try:
+            dist.monitored_barrier(timeout=timedelta(seconds=10))
+        except RuntimeError:
+            pass  # a peer is gone: leave anyway
+    dist.destroy_process_group()
 
 
 def _cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
-def _per_sample(name: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if name == "cross_entropy":
-        return F.cross_entropy(out, y, reduction="none")
-    if name == "mse":
-        return torch.square(out - y).reshape(out.shape[0], -1).mean(dim=1)
-    raise ConfigError(f"the torch engine has no loss {name!r}")
+class TorchPlacement(AbstractPlacement):
+    """The one ``TorchSteps`` over a DDP-wrapped module: each process computes its shard of
+    the global batch (``shard_bounds``), DDP all-reduces the gradients during ``backward``.
 
+    DDP *averages* gradients, so the step scales this shard's loss ``sum(w * l) / rows`` by
+    ``world * rows / n`` (``n``: the global batch): the all-reduced gradient is then the
+    1-worker gradient of ``sum(w * l) / n``. A worker with no example (a last batch smaller
+    than the world) runs one zero row of weight 0, counted nowhere."""
 
-class TorchParallelSteps(AbstractParallelSteps):
-    """DDP steps; the user's module is trained in place on every process."""
+    def __init__(self, device: torch.device, topology: Topology) -> None:
+        self.device, self.topology = device, topology
+        self.rows = self.real = self.n = 0  # of the batch placed last
 
-    def __init__(
-        self,
-        native: torch.nn.Module,
-        optimizer: Any,
-        loss: Any,
-        metrics: tuple[str, ...],
-        device: torch.device,
-    ) -> None:
-        self.native, self.device, self.metrics = native, device, metrics
-        self.loss = get_loss(loss).name
-        native.to(device)
-        first = next(native.parameters())
-        self.dtype = first.dtype
-        ids = [device.index] if device.type == "cuda" else None
-        self.ddp = DistributedDataParallel(native, device_ids=ids)
-        params = [p for p in native.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(get_optimizer(optimizer), params, FUSED_DEFAULT)
-        self._sums = {p: torch.zeros(2, dtype=torch.float64, device=device) for p in PHASES}
-        self._count = dict.fromkeys(PHASES, 0)
+    def wrap(self, native: torch.nn.Module) -> torch.nn.Module:
+        """The DDP wrapper the train step runs through."""
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(native, device_ids=ids)
 
-    def _tensors(self, x: np.ndarray, y: np.ndarray, w: np.ndarray):
-        x = torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
-        if x.is_floating_point():
-            x = x.to(self.dtype)
-        y = torch.from_numpy(np.ascontiguousarray(y)).to(self.device)
-        y = y.long() if self.loss == "cross_entropy" else y.to(torch.float32)
-        return x, y, torch.from_numpy(w).to(self.device)
+    def _tensor(self, a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
 
-    def _accumulate(
-        self,
-        phase: str,
-        out: torch.Tensor,
-        y: torch.Tensor,
-        w: torch.Tensor,
-        weighted: torch.Tensor,
-        n: int,
-    ) -> None:
-        sums = self._sums[phase]
-        sums[0] += weighted.detach().double()
-        if "accuracy" in self.metrics:
-            sums[1] += ((out.argmax(dim=-1) == y).double() * w.double()).sum()
-        self._count[phase] += n
+    def place(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
+        """This process's rows of the global batch, as tensors."""
+        topo = self.topology
+        start, stop = shard_bounds(len(x), topo.world)[topo.rank]
+        self.n, self.real = len(x), stop - start
+        if self.real == 0:  # nothing for this worker: one dummy row of weight 0
+            start, stop = 0, 1
+            w = np.zeros(len(x), np.float32)
+        self.rows = stop - start
+        ws = None if w is None else self._tensor(np.asarray(w, np.float32)[start:stop])
+        return self._tensor(x[start:stop]), self._tensor(y[start:stop]), ws
 
-    def train(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int, lr: float) -> None:
-        """One DDP step; gradients are all-reduced during ``backward``."""
-        self.native.train()
-        x, y, w = self._tensors(x, y, w)
-        out = self.ddp(x).float()
-        weighted = (_per_sample(self.loss, out, y) * w).sum()
-        (weighted * (dist.get_world_size() / n)).backward()
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self._accumulate("train", out.detach(), y, w, weighted, n)
+    @property
+    def loss_scale(self) -> float:
+        """Factor on this shard's loss so that DDP's mean is the global batch's gradient."""
+        return self.topology.world * self.rows / self.n
 
-    def evaluate(self, x: np.ndarray, y: np.ndarray, w: np.ndarray, n: int) -> None:
-        """Weighted loss and metrics of this worker's shard, in inference mode."""
-        self.native.eval()
-        x, y, w = self._tensors(x, y, w)
-        with torch.no_grad():
-            out = self.native(x).float()
-            self._accumulate("eval", out, y, w, (_per_sample(self.loss, out, y) * w).sum(), n)
+    def all_reduce(self, tensors: list[torch.Tensor]) -> None:
+        """Sum ``tensors`` across processes in place."""
+        for t in tensors:
+            dist.all_reduce(t)
 
-    def results(self, phase: str) -> dict[str, float]:
-        """One all-reduce of the sums; the count is already global."""
-        sums, n = self._sums[phase].clone(), self._count[phase]
-        dist.all_reduce(sums)
-        self._sums[phase].zero_()
-        self._count[phase] = 0
-        loss, correct = sums.tolist()
-        out = {"loss": loss / n if n else float("nan")}
-        out.update({m: correct / n if n else float("nan") for m in self.metrics})
-        return out
-
-    def sync(self) -> None:
-        """No-op: DDP trains the user's module in place."""
-
-    def pull(self) -> None:
-        """No-op: the optimizer holds the module's own parameters."""
-
-    def wait(self) -> None:
-        """Block until queued CUDA work is done."""
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+    def barrier(self) -> None:
+        """``torch.distributed.barrier``."""
+        dist.barrier()
 
 
 class TorchEngine(AbstractEngine):
@@ -155,6 +110,7 @@ class TorchEngine(AbstractEngine):
     def __init__(self, backend: Any) -> None:
         self._backend = backend
         self._device = torch.device("cpu")
+        self._topo = Topology(0, 1, 1)
 
     def available_devices(self) -> tuple[int, str]:
         """CUDA GPUs, else CPU cores (one worker process each)."""
@@ -187,19 +143,12 @@ class TorchEngine(AbstractEngine):
             torch.cuda.set_device(local)
             self._device = torch.device(f"cuda:{local}")
             self._backend._device = self._device  # batches of predict() go there too
-        return Topology(dist.get_rank(), dist.get_world_size(), 1)
+        self._topo = Topology(dist.get_rank(), dist.get_world_size(), 1)
+        return self._topo
 
-    def make_steps(
-        self,
-        native: Any,
-        spec: Any,
-        optimizer: Any,
-        loss: Any,
-        metrics: tuple[str, ...],
-        compile: bool | None = None,
-    ) -> TorchParallelSteps:
-        """DDP steps (eager: ``compile`` is ignored by this engine)."""
-        return TorchParallelSteps(native, optimizer, loss, tuple(metrics), self._device)
+    def placement(self) -> TorchPlacement:
+        """The DDP placement the backend's ``TorchSteps`` run with (after :meth:`setup`)."""
+        return TorchPlacement(self._device, self._topo)
 
     def launch(self, argv: list[str], plan: Plan) -> int:
         """Run ``python <argv>`` in ``plan.devices`` workers on this node with torch's

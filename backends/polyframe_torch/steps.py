@@ -6,6 +6,11 @@ the only host syncs are :meth:`TorchSteps.results` and, for per-step logs,
 ``param_groups`` as a Python float: no recompilation and no sync. Gradient accumulation uses
 torch's own ``.grad`` accumulation; clipping uses ``torch.nn.utils.clip_grad_*_`` (foreach);
 ``bfloat16`` precision runs the forward under ``torch.autocast`` (float32 master weights).
+
+Data parallelism is a placement of these same steps (``polyframe_torch.distributed``): the
+train step runs over the DDP-wrapped module, whose ``backward`` all-reduces the gradients
+(so clipping sees the global norm), and :meth:`TorchSteps.results` sums the counts of every
+process.
 """
 
 from __future__ import annotations
@@ -56,8 +61,16 @@ class TorchSteps(AbstractSteps):
         config: StepConfig,
         compile: bool | None = None,
         fused: bool = FUSED_DEFAULT,
+        placement: Any = None,
     ) -> None:
         self.native = native
+        self.placement = placement
+        if placement is not None:
+            native.to(placement.device)
+            if config.sync_batchnorm:
+                from polyframe_torch.sync_batchnorm import convert
+
+                convert(native)
         self.spec = spec
         self.config = config
         first = next(native.parameters(), None)
@@ -71,6 +84,9 @@ class TorchSteps(AbstractSteps):
         self._acc = {phase: _Accumulator(self) for phase in PHASES}
         self._pending = 0  # samples whose gradients wait in .grad (accumulation)
         self._last: list[torch.Tensor] = []
+        # the module the train step runs: the DDP wrapper under data parallelism
+        self._train_net = native if placement is None else placement.wrap(native)
+        self._net = native
         fn: Callable = self._forward_loss
         if compile:
             fn = torch.compile(fn, dynamic=False)
@@ -98,7 +114,7 @@ class TorchSteps(AbstractSteps):
         self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         with self._autocast():
-            out = self.native(x)
+            out = self._net(x)
         out = out if out.dtype == torch.float32 else out.float()
         return self._loss(out, y, w), out
 
@@ -106,26 +122,45 @@ class TorchSteps(AbstractSteps):
         if self.native.training != training:
             self.native.train(training)
 
+    def _real(self, rows: int) -> int:
+        """Rows of the last placed batch that are examples (a data-parallel worker without
+        any runs one dummy row)."""
+        return rows if self.placement is None else self.placement.real
+
     def _accumulate(
         self, phase: str, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor
     ) -> None:
         acc = self._acc[phase]
         n = out.shape[0]
+        if self._real(n) == 0:
+            return
         acc.loss.add_(loss.detach(), alpha=n)
         if acc.counts:
             M.add_counts(self.config.metrics, acc.counts, out.detach(), y)
         acc.samples += n
 
     def _backward(self, x: Any, y: Any, w: Any) -> int:
+        """Forward and backward of one (micro-)batch; returns its global size. Under data
+        parallelism the loss is scaled so that DDP's mean is the global batch's gradient."""
         self._mode(True)
         x, y = self._inputs(x), self._targets(y)
-        loss, out = self._fn(x, y, w)
-        n = x.shape[0]
+        self._net = self._train_net
+        try:
+            loss, out = self._fn(x, y, w)
+        finally:
+            self._net = self.native
+        n, scale = x.shape[0], 1.0
+        if self.placement is not None:
+            n, scale = self.placement.n, self.placement.loss_scale
         if self.optimizer is not None:
             # accumulating: sum of n_i * mean_i, divided by the total before the step
-            (loss * n if self.config.accum_steps > 1 else loss).backward()
+            if self.config.accum_steps > 1:
+                scale *= n
+            (loss * scale if scale != 1.0 else loss).backward()
         self._accumulate("train", loss, out, y)
-        self._last = [loss.detach()]
+        # this process's part of the global batch's loss (summed across processes on read)
+        part = loss.detach() if self.placement is None else loss.detach() * (x.shape[0] / n)
+        self._last = [part]
         return n
 
     def _clip(self) -> None:
@@ -155,9 +190,21 @@ class TorchSteps(AbstractSteps):
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
 
+    def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
+        """``len(lrs)`` steps one after the other (torch does not fuse them); their losses
+        are what :meth:`last_losses` reads."""
+        last: list[torch.Tensor] = []
+        for i in range(len(lrs)):
+            self.train(xs[i], ys[i], float(lrs[i]), None if ws is None else ws[i])
+            last += self._last
+        self._last = last
+
     def last_losses(self) -> np.ndarray:
         """Losses of the last call's steps (a host sync)."""
-        return torch.stack(self._last).double().cpu().numpy()
+        losses = torch.stack(self._last).double()
+        if self.placement is not None:
+            self.placement.all_reduce([losses])
+        return losses.cpu().numpy()
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Accumulate loss and metrics in inference mode (no host sync)."""
@@ -178,6 +225,10 @@ class TorchSteps(AbstractSteps):
         if phase not in self._acc:
             raise ConfigError(f"unknown phase {phase!r}; expected 'train' or 'eval'")
         acc = self._acc[phase]
+        if self.placement is not None:  # every process's sums
+            samples = torch.tensor(acc.samples, dtype=torch.int64, device=self.device)
+            self.placement.all_reduce([acc.loss, samples, *acc.counts.values()])
+            acc.samples = int(samples)
         n = acc.samples
         loss_sum = float(acc.loss)
         counts = {k: v.cpu().numpy().copy() for k, v in acc.counts.items()}

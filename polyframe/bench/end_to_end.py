@@ -81,7 +81,7 @@ def train_to_accuracy(
 def _train(backend: str, threads: int = 0) -> dict[str, Any]:
     import polyframe as pf
     from polyframe.bench.threads import apply_in_process
-    from polyframe.cli import DEFAULTS
+    from polyframe.recipe import train_one
 
     if threads:
         apply_in_process(backend, threads)
@@ -91,30 +91,19 @@ def _train(backend: str, threads: int = 0) -> dict[str, Any]:
             if (logs or {}).get("val_accuracy", 0.0) >= TARGET_ACCURACY:
                 self.trainer.stop_training = True
 
-    (x, y), (xt, yt) = pf.data.load("digits")
-    spec = pf.models.mlp(x.shape[1:], classes=10)
-    model = pf.build(spec, backend=backend, seed=DEFAULTS["seed"])
-    opt = pf.optim.get_optimizer(DEFAULTS["optimizer"], lr=DEFAULTS["lr"])
-    trainer = pf.Trainer(model, optimizer=opt, loss="cross_entropy", metrics=["accuracy"])
+    data = pf.data.load("digits")
+    spec = pf.models.mlp(data[0][0].shape[1:], classes=10)
     start = time.perf_counter()
-    history = trainer.fit(
-        x,
-        y,
-        batch_size=DEFAULTS["batch_size"],
-        epochs=DEFAULTS["epochs"],
-        validation_data=(xt, yt),
-        seed=DEFAULTS["seed"],
-        callbacks=[StopAt()],
-    )
+    row = train_one(backend, spec, data, None, callbacks=[StopAt()], verbose=0)
     seconds = time.perf_counter() - start
-    acc = history.history["val_accuracy"][-1]
+    acc = row["history"]["val_accuracy"][-1]
     return {
         "backend": backend,
         "reached": acc >= TARGET_ACCURACY,
         "seconds": seconds,
-        "epochs": len(history.epoch),
+        "epochs": row["epochs"],
         "test_accuracy": acc,
-        "first_step_s": trainer.timing["first_step_s"],
+        "first_step_s": row["first_step_s"],
         "target": TARGET_ACCURACY,
     }
 

@@ -74,7 +74,8 @@ class ModelCheckpoint(Callback):
                     self.best, self.best_path = float(value), path
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        clean_stale(self.directory)
+        if getattr(self.trainer, "is_main", True):  # data parallel: rank 0 owns the files
+            clean_stale(self.directory)
         if self.save_best:
             self._recover_best()
 
@@ -102,6 +103,6 @@ class ModelCheckpoint(Callback):
             self.directory / checkpoint_name(done), self.trainer.model, self.trainer, extra=extra
         )
         self.saved.append(path)
-        if self.keep_last is not None:
+        if self.keep_last is not None and getattr(self.trainer, "is_main", True):
             keep = (self.best_path,) if self.best_path is not None else ()
             prune(self.directory, self.keep_last, keep)

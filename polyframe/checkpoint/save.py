@@ -71,6 +71,7 @@ def save(
         raise CheckpointError("save(path, model, trainer): the trainer trains another model")
     tensors = {fmt.MODEL: None, fmt.OPTIMIZER: None, fmt.RNG: None}
     if trainer is not None:
+        _barrier(trainer)  # data parallel: every process has finished the epoch
         trainer.steps.sync()  # the compiled steps may hold newer weights than the module
         tensors[fmt.OPTIMIZER], tensors[fmt.RNG] = _trainer_tensors(trainer)
     tensors[fmt.MODEL] = model.params()
@@ -89,5 +90,15 @@ def save(
         "files": {n: {"sha256": fmt.sha256(d), "bytes": len(d)} for n, d in files.items()},
     }
     files[fmt.MANIFEST] = fmt.dumps_manifest(manifest)  # written last
-    write_directory(Path(path), files)
+    if trainer is None or getattr(trainer, "is_main", True):  # data parallel: rank 0 writes
+        write_directory(Path(path), files)
+    if trainer is not None:
+        _barrier(trainer)  # the checkpoint is complete before any process goes on
     return Path(path)
+
+
+def _barrier(trainer: Any) -> None:
+    """Wait for every process of a data-parallel trainer (nothing on one device)."""
+    barrier = getattr(trainer, "barrier", None)
+    if barrier is not None:
+        barrier()

@@ -25,14 +25,14 @@ def polyframe(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     return run("-m", "polyframe.cli", *args, timeout=timeout)
 
 
-def start(*args: str, **kwargs) -> subprocess.Popen:
-    """``python *args`` in the background."""
+def start(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
+    """``python *args`` in the background (``env``: instead of this process's)."""
     return subprocess.Popen(
         [sys.executable, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=os.environ,
+        env=os.environ if env is None else env,
         **kwargs,
     )
 
