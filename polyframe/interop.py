@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from polyframe.errors import BackendError
+from polyframe.export import DEFAULT_EXPORT as DEFAULT_EXPORT
+from polyframe.export import EXPORT_FORMATS as EXPORT_FORMATS
+from polyframe.export import export as export
+from polyframe.export import export_format as export_format
 
 #: native weight-file suffixes -> the backend whose framework reads them
 WEIGHT_SUFFIXES = {
@@ -28,14 +32,6 @@ WEIGHT_SUFFIXES = {
     ".pth": "torch",
     ".safetensors": "torch",
 }
-#: inference formats -> (backend, file suffix; "" for a directory)
-EXPORT_FORMATS = {
-    "torch.export": ("torch", ".pt2"),
-    "onnx": ("torch", ".onnx"),
-    "saved_model": ("tensorflow", ""),
-    "jax.export": ("jax", ".jax_export"),
-}
-DEFAULT_EXPORT = {"torch": "torch.export", "tensorflow": "saved_model", "jax": "jax.export"}
 
 
 def weights_backend(path: str | Path) -> str | None:
@@ -60,13 +56,7 @@ def _io(backend: Any) -> Any:
 
 def on_backend(model: Any, backend: str) -> Any:
     """``model`` itself if it runs on ``backend``, else the same weights lowered there."""
-    from polyframe.backend import canonical_name, get_backend
-    from polyframe.model import Model
-
-    if model.backend == canonical_name(backend):
-        return model
-    be = get_backend(backend)
-    return Model(model.spec, be, be.lower(model.spec, model.params(), model.dtype), model.dtype)
+    return model.to(backend)
 
 
 def _owner(path: Path, backend: str | None, verb: str) -> str:
@@ -141,32 +131,3 @@ def export_weights(
     path.parent.mkdir(parents=True, exist_ok=True)
     io.write_groups(groups, path)
     return path
-
-
-def export_format(path: str | Path, format: str | None, backend: str) -> str:
-    """The inference format: ``format`` if given, else from ``path``'s suffix, else the
-    backend's default."""
-    if format is not None:
-        if format not in EXPORT_FORMATS:
-            raise BackendError(
-                f"unknown export format {format!r}; known: {', '.join(EXPORT_FORMATS)}"
-            )
-        return format
-    for name, (_, suffix) in EXPORT_FORMATS.items():
-        if suffix and str(path).endswith(suffix):
-            return name
-    return DEFAULT_EXPORT.get(backend, "saved_model")
-
-
-def export(model: Any, path: str | Path, format: str | None = None) -> Path:
-    """Export ``model`` for inference with its framework alone; returns the artifact's path.
-
-    Formats: ``torch.export`` (.pt2), ``onnx`` (.onnx, via torch), ``saved_model``
-    (a TensorFlow SavedModel directory; call its ``serve``), ``jax.export`` (serialized
-    StableHLO; ``jax.export.deserialize(data).call(x)``).
-    """
-    fmt = export_format(path, format, model.backend)
-    owner = on_backend(model, EXPORT_FORMATS[fmt][0])
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _io(owner.backend_impl).export(owner.native, owner.spec, Path(path), fmt)
-    return Path(path)

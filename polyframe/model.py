@@ -151,10 +151,20 @@ class Model:
 
     def export(self, path: Any, format: str | None = None) -> Any:
         """Export for inference with the framework alone (``torch.export``, ``onnx``,
-        ``saved_model``, ``jax.export``); see :func:`polyframe.interop.export`."""
-        from polyframe.interop import export
+        ``saved_model``, ``jax.export``); see :func:`polyframe.export.export`."""
+        from polyframe.export import export
 
         return export(self, path, format)
+
+    def to(self, backend: str) -> Model:
+        """This model if it runs on ``backend``, else the same weights lowered there (a new
+        ``Model``; training state is not carried over)."""
+        from polyframe.backend import canonical_name
+
+        if self.backend == canonical_name(backend):
+            return self
+        be = get_backend(backend)
+        return Model(self.spec, be, be.lower(self.spec, self.params(), self.dtype), self.dtype)
 
     def __repr__(self) -> str:
         return f"Model(backend={self.backend!r}, output_shape={self.spec.output_shape})"

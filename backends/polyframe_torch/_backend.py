@@ -67,7 +67,12 @@ class TorchBackend(AbstractBackend):
                 f"dtype {dtype!r} is not supported by the torch backend; "
                 f"use one of {', '.join(self._native.TORCH_DTYPES)}"
             )
-        module = self._native.build_native(spec)
+        if hasattr(spec, "output_names"):  # a Graph (polyframe.spec.Graph)
+            from polyframe_torch.graph import build_graph
+
+            module = build_graph(spec)
+        else:
+            module = self._native.build_native(spec)
         module.to(device=self._device, dtype=torch_dtype)
         self._native.import_params(module, params)
         return module.eval()

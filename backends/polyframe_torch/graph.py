@@ -18,7 +18,7 @@ from torch import nn
 from polyframe.backend import lower_node
 from polyframe_torch import merge as _merge  # noqa: F401  (registers the merge lowerings)
 from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST
-from polyframe_torch.native import as_lowered
+from polyframe_torch.lowering import as_lowered
 
 #: permute applied to an input before a call: None, to channels-first, to channels-last
 TO_FIRST, TO_LAST = "to_nchw", "to_nhwc"

@@ -29,9 +29,9 @@ from polyframe_torch import (  # noqa: F401  (the layer catalogue, one family pe
     layers_reshaping,
 )
 from polyframe_torch import layers_audio as _layers_audio  # noqa: F401  (audio features)
-from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST, LAYOUTS, Lowered
+from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST
+from polyframe_torch.lowering import as_lowered
 from polyframe_torch.modules import ToChannelsFirst, ToChannelsLast
-from polyframe_torch.params import default_codec
 
 TORCH_DTYPES = {
     "float32": torch.float32,
@@ -58,25 +58,6 @@ class PolyframeSequential(nn.Sequential):
         return self._modules[name]
 
 
-def as_lowered(out: Any, node: Any) -> Lowered:
-    """Normalize a lowering function's result; a bare module gets the default codec."""
-    if isinstance(out, Lowered):
-        lowered = out
-    elif isinstance(out, nn.Module):
-        lowered = Lowered(out, *default_codec(tuple(node.param_specs())))
-    else:
-        raise BackendError(
-            f"{node.path} {node.name!r} ({node.layer.kind}): the torch lowering returned "
-            f"{type(out).__name__}; expected a torch.nn.Module or polyframe_torch.Lowered"
-        )
-    if not isinstance(lowered.module, nn.Module) or lowered.layout not in LAYOUTS:
-        raise BackendError(
-            f"{node.path} {node.name!r} ({node.layer.kind}): Lowered needs a torch.nn.Module "
-            f"and a layout in {LAYOUTS}, got {type(lowered.module).__name__}, {lowered.layout!r}"
-        )
-    return lowered
-
-
 def _unique(base: str, used: set[str]) -> str:
     index = 0
     while f"{base}_{index}" in used:
@@ -88,11 +69,7 @@ def _unique(base: str, used: set[str]) -> str:
 
 def build_native(spec: Any) -> nn.Module:
     """Lower every node of a Sequential spec (float32, CPU, parameters not loaded yet); a
-    Graph becomes a :class:`polyframe_torch.graph.PolyframeGraph`."""
-    if hasattr(spec, "output_names"):
-        from polyframe_torch.graph import build_graph
-
-        return build_graph(spec)
+    Graph is :func:`polyframe_torch.graph.build_graph`'s (the backend's ``lower`` chooses)."""
     used = {node.name for node in spec.nodes}
     modules: OrderedDict[str, nn.Module] = OrderedDict()
     codecs: dict[str, tuple] = {}

@@ -13,15 +13,18 @@ if TYPE_CHECKING:
     from polyframe.compress.pruning import Pruning, strip  # noqa: F401
     from polyframe.compress.ptq import quantize  # noqa: F401
     from polyframe.compress.qat import QuantizationAware  # noqa: F401
-    from polyframe.compress.qcheckpoint import load_quantized, save_quantized  # noqa: F401
-    from polyframe.compress.qmodel import QuantizedModel  # noqa: F401
+    from polyframe.compress.qcheckpoint import save_quantized  # noqa: F401
+    from polyframe.compress.qmodel import (
+        QuantizedModel,  # noqa: F401
+        load_quantized,  # noqa: F401
+    )
     from polyframe.compress.structured import shrink  # noqa: F401
 
 _LAZY = {
     "quantize": "polyframe.compress.ptq",
     "QuantizedModel": "polyframe.compress.qmodel",
     "save_quantized": "polyframe.compress.qcheckpoint",
-    "load_quantized": "polyframe.compress.qcheckpoint",
+    "load_quantized": "polyframe.compress.qmodel",
     "Pruning": "polyframe.compress.pruning",
     "strip": "polyframe.compress.pruning",
     "shrink": "polyframe.compress.structured",

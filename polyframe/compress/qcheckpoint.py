@@ -41,12 +41,12 @@ def save_quantized(path: str | Path, qmodel: Any) -> Path:
     return Path(path)
 
 
-def load_quantized(path: str | Path, backend: str | None = None) -> Any:
-    """A :class:`QuantizedModel` from a quantized checkpoint, on ``backend`` (default: the one
-    that wrote it)."""
+def read_quantized(path: str | Path, backend: str | None = None) -> tuple:
+    """The arguments of ``QuantizedModel(...)`` from a verified quantized checkpoint: spec,
+    scheme, tensors, int8 layers, backend (``backend``, default: the one that wrote it) and
+    calibration info. ``polyframe.compress.qmodel.load_quantized`` builds the model."""
     from polyframe.checkpoint.directory import resolve
     from polyframe.checkpoint.load import spec_of
-    from polyframe.compress.qmodel import QuantizedModel
 
     ckpt, _ = resolve(path)
     section = ckpt.manifest.get("quantization")
@@ -68,7 +68,7 @@ def load_quantized(path: str | Path, backend: str | None = None) -> Any:
             f"{ckpt.path}: the tensors do not fit the quantized model: missing "
             f"{sorted(expected - found)[:5]}, unexpected {sorted(found - expected)[:5]}"
         )
-    return QuantizedModel(
+    return (
         spec,
         section.get("scheme", ""),
         dict(ckpt.model),

@@ -135,3 +135,11 @@ class QuantizedModel:
             f"QuantizedModel(scheme={self.scheme!r}, backend={self.backend!r}, "
             f"int8_layers={list(self.int8_layers)})"
         )
+
+
+def load_quantized(path: str | Path, backend: str | None = None) -> QuantizedModel:
+    """A :class:`QuantizedModel` from a quantized checkpoint, on ``backend`` (default: the one
+    that wrote it)."""
+    from polyframe.compress.qcheckpoint import read_quantized
+
+    return QuantizedModel(*read_quantized(path, backend))
