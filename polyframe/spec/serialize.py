@@ -60,13 +60,17 @@ def layer_from_dict(data: Any, index: int) -> Layer:
 _MALFORMED = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
 
 
-def spec_from_dict(data: Any, base: str | Path | None = None) -> Any:
+def spec_from_dict(
+    data: Any, base: str | Path | None = None, *, allow_imports: bool = False
+) -> Any:
     """Build a model spec from its plain-data form (what YAML/JSON files hold). An
     ``imports`` list names plug-in modules (or ``.py`` files, relative to ``base``) that
-    define the user layers the spec uses; they are imported first. Anything wrong with the
-    data raises ``SpecError``, never a bare exception."""
+    define the user layers the spec uses; they are imported first, but only with
+    ``allow_imports=True`` (a spec file the user names: :func:`load_spec`): a spec that comes
+    with data, such as a checkpoint's manifest, never runs code. Anything wrong with the data
+    raises ``SpecError``, never a bare exception."""
     try:
-        return _spec_from_dict(data, base)
+        return _spec_from_dict(data, base, allow_imports)
     except PolyframeError:
         raise
     except _MALFORMED as exc:
@@ -76,7 +80,7 @@ def spec_from_dict(data: Any, base: str | Path | None = None) -> Any:
         ) from None
 
 
-def _spec_from_dict(data: Any, base: str | Path | None) -> Any:
+def _spec_from_dict(data: Any, base: str | Path | None, allow_imports: bool) -> Any:
     if not isinstance(data, dict):
         raise SpecError(
             f"a spec must be a mapping with 'model' and 'layers', got {type(data).__name__}"
@@ -84,6 +88,12 @@ def _spec_from_dict(data: Any, base: str | Path | None) -> Any:
     imports = data.get("imports", [])
     if not isinstance(imports, list) or not all(isinstance(i, str) for i in imports):
         raise SpecError(f"'imports' must be a list of module names or .py paths, got {imports!r}")
+    if imports and not allow_imports:
+        raise SpecError(
+            f"this spec names plug-ins to import ({', '.join(imports)}), but specs read from "
+            "data (a checkpoint, a string) never import code; import them yourself first "
+            "(import my_layers, or polyframe ... --plugin my_layers)"
+        )
     if imports:
         from polyframe.plugins import load_plugins
 
@@ -115,9 +125,12 @@ def dump_json(data: dict[str, Any], path: str | Path | None = None) -> str:
     return _write(json.dumps(data, indent=2) + "\n", path)
 
 
-def loads_spec(text: str, fmt: str = "yaml", base: str | Path | None = None) -> Any:
+def loads_spec(
+    text: str, fmt: str = "yaml", base: str | Path | None = None, *, allow_imports: bool = False
+) -> Any:
     """Parse a spec from YAML (safe loader; JSON is valid YAML too) or JSON text; ``base``:
-    the directory ``.py`` plug-ins in an ``imports`` list are relative to."""
+    the directory ``.py`` plug-ins in an ``imports`` list are relative to, imported only with
+    ``allow_imports=True`` (see :func:`spec_from_dict`)."""
     if fmt == "json":
         try:
             data = json.loads(text)
@@ -133,12 +146,14 @@ def loads_spec(text: str, fmt: str = "yaml", base: str | Path | None = None) -> 
             raise SpecError(
                 f"spec is not valid YAML (only plain data is accepted): {first}"
             ) from None
-    return spec_from_dict(data, base)
+    return spec_from_dict(data, base, allow_imports=allow_imports)
 
 
 def load_spec(path: str | Path) -> Any:
-    """Read a spec file (``.yaml``/``.yml``/``.json``)."""
+    """Read a spec file (``.yaml``/``.yml``/``.json``); its ``imports`` list, if any, is
+    imported (the user named the file, as they would a script)."""
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"spec file {str(p)!r} does not exist")
-    return loads_spec(p.read_text(), "json" if p.suffix == ".json" else "yaml", p.parent)
+    fmt = "json" if p.suffix == ".json" else "yaml"
+    return loads_spec(p.read_text(), fmt, p.parent, allow_imports=True)
