@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import polyframe as pf
-
-from .finite_differences import _central
+from polyframe.testing.finite_differences import _central
 
 L = pf.layers
 
