@@ -10,7 +10,7 @@ import pytest
 
 from polyframe.import_order import prepare_for_tensorflow
 
-prepare_for_tensorflow()  # torch and triton must load before TensorFlow in one process
+prepare_for_tensorflow()  # triton may load after TensorFlow in this process (imports nothing)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Subprocesses (CLI tests) import this checkout too, as pytest's `pythonpath` does for us.

@@ -9,7 +9,7 @@ import sys
 from polyframe.errors import BackendError
 from polyframe.import_order import prepare_for_tensorflow
 
-# torch and triton crash the process when they load after TensorFlow: load them first.
+# triton crashes the process when it loads after TensorFlow: hook its import (loads nothing).
 prepare_for_tensorflow()
 if "keras" not in sys.modules:
     os.environ["KERAS_BACKEND"] = "tensorflow"
