@@ -7,7 +7,7 @@ symbols process-wide, its LLVM binds to TensorFlow's and the process dies with a
 fault (torch 2.14 / triton 3.8 / TensorFlow 2.21). Plain torch after TensorFlow is fine.
 
 Rather than import torch and triton before every TensorFlow (~0.7 GB and seconds for a process
-that may never use torch), :func:`prepare_for_tensorflow` installs an import hook that costs
+that may never use torch), :func:`guard_triton_import` installs an import hook that costs
 nothing until triton is imported: if TensorFlow is loaded by then, triton's native modules are
 opened with ``RTLD_DEEPBIND`` so that they bind to their own LLVM first. Where the platform has
 no ``RTLD_DEEPBIND`` (macOS and Windows resolve symbols per library anyway) the hook is not
@@ -73,11 +73,15 @@ def guard_installed() -> bool:
     return any(isinstance(f, TritonAfterTensorFlowFinder) for f in sys.meta_path)
 
 
-def prepare_for_tensorflow() -> None:
+def guard_triton_import() -> None:
     """Make triton safe to import after TensorFlow in this process (installs the hook once;
-    imports nothing). Called before anything polyframe does imports TensorFlow."""
+    imports nothing). Called before polyframe imports TensorFlow, torch or torchvision."""
     if _guard_wanted() and not guard_installed():
         sys.meta_path.insert(0, TritonAfterTensorFlowFinder())
+
+
+#: The former name (it imported torch and triton before TensorFlow); now the same hook.
+prepare_for_tensorflow = guard_triton_import
 
 
 def _installed(name: str) -> bool:
@@ -91,7 +95,7 @@ def check_torchvision_importable() -> None:
     """Install the hook before torchvision loads triton; when it is turned off (or the
     platform lacks ``RTLD_DEEPBIND``) and TensorFlow is already loaded on Linux, raise a
     clear error rather than crash."""
-    prepare_for_tensorflow()
+    guard_triton_import()
     if (
         not guard_installed()
         and sys.platform.startswith("linux")

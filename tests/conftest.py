@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from polyframe.import_order import prepare_for_tensorflow
+from polyframe.import_order import guard_triton_import
 
-prepare_for_tensorflow()  # triton may load after TensorFlow in this process (imports nothing)
+guard_triton_import()  # triton may load after TensorFlow in this process (imports nothing)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Subprocesses (CLI tests) import this checkout too, as pytest's `pythonpath` does for us.

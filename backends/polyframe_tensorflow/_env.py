@@ -7,10 +7,10 @@ import os
 import sys
 
 from polyframe.errors import BackendError
-from polyframe.import_order import prepare_for_tensorflow
+from polyframe.import_order import guard_triton_import
 
 # triton crashes the process when it loads after TensorFlow: hook its import (loads nothing).
-prepare_for_tensorflow()
+guard_triton_import()
 if "keras" not in sys.modules:
     os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

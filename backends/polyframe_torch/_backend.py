@@ -29,6 +29,9 @@ class TorchBackend(AbstractBackend):
         return True, ""
 
     def __init__(self) -> None:
+        from polyframe.import_order import guard_triton_import
+
+        guard_triton_import()  # torch.optim loads triton: safe even if TensorFlow came first
         import torch
 
         from polyframe_torch import native
