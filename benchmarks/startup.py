@@ -6,7 +6,9 @@ Each measurement is a fresh ``python`` process. The parent notes the wall clock,
 child, and reads back (JSON on the child's stdout) the wall clock after its first step and its
 import time; ``os.wait4`` gives the child's own peak RSS. polyframe and native runs alternate
 (A B B A ...) so that a busy minute on a shared machine hits both; ratios are of medians from
-the same run.
+the same run. Every child runs with ``POLYFRAME_COMPILE_CACHE=0`` (cold, like the native
+programs); the JAX warm start (a second process loading the first one's compiled programs from
+the persistent cache) is measured apart.
 
     python benchmarks/startup.py --repeats 3 --json benchmarks/results/startup.json \
         --markdown benchmarks/results/startup.md
@@ -43,6 +45,7 @@ _T0 = time.perf_counter()
 """
 _TAIL = """
 print(json.dumps({"import_s": _T_IMPORT, "step_wall": time.time(), "loss": float(loss),
+                  "build_step_s": time.perf_counter() - _T0 - _T_IMPORT,
                   "torch_loaded": "torch" in sys.modules}), flush=True)
 """
 
@@ -145,14 +148,18 @@ def child_env() -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": path + (os.pathsep + extra if extra else ""),
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "POLYFRAME_COMPILE_CACHE": "0",  # cold against cold; warm starts are measured apart
     }
 
 
-def run_child(argv: list[str]) -> dict[str, Any]:
-    """Run ``argv``; its wall time, peak RSS (MB, from ``wait4``) and its JSON line if any."""
+def run_child(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``argv`` (``env``: extra variables); its wall time, peak RSS (MB, from ``wait4``)
+    and its JSON line if any."""
     with tempfile.TemporaryFile() as err:
         start = time.time()
-        proc = subprocess.Popen(argv, env=child_env(), stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
+        proc = subprocess.Popen(
+            argv, env={**child_env(), **(env or {})}, stdout=subprocess.PIPE, stderr=err, cwd=ROOT
+        )
         out = proc.stdout.read()  # to EOF; the child is reaped by wait4, not by Popen
         _, status, usage = os.wait4(proc.pid, 0)
         end = time.time()
@@ -167,6 +174,7 @@ def run_child(argv: list[str]) -> dict[str, Any]:
         data = json.loads(lines[-1])
         result.update(
             import_s=data["import_s"],
+            build_step_s=data["build_step_s"],
             first_step_s=data["step_wall"] - start,
             loss=data["loss"],
             torch_loaded=data["torch_loaded"],
@@ -192,6 +200,30 @@ def measure(repeats: int, backends: list[str], train: bool) -> dict[str, Any]:
                 runs[b]["train"].append(run_child([*cmd, "--epochs", "1"]))
             print(f"round {r + 1}/{repeats} {b} done", file=sys.stderr, flush=True)
     return runs
+
+
+def measure_warm(rounds: int) -> list[dict[str, Any]]:
+    """JAX's persistent compilation cache: per round, a fresh cache directory, then two
+    processes (the first compiles and writes, the second loads)."""
+    out = []
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as folder:
+            env = {"POLYFRAME_CACHE_DIR": folder, "POLYFRAME_COMPILE_CACHE": "1"}
+            argv = [sys.executable, "-c", script("jax", "polyframe"), str(DIGITS)]
+            cold = run_child(argv, env)
+            out.append({"cold": cold, "warm": run_child(argv, env)})
+        print("warm-start round done", file=sys.stderr, flush=True)
+    return out
+
+
+def summarize_warm(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians of the cold and warm processes, and warm / cold."""
+    out: dict[str, Any] = {}
+    for key in ("build_step_s", "first_step_s"):
+        cold = statistics.median(r["cold"][key] for r in rows)
+        warm = statistics.median(r["warm"][key] for r in rows)
+        out[key] = {"cold": cold, "warm": warm, "ratio": warm / cold}
+    return out
 
 
 def median(rows: list[dict[str, Any]], key: str) -> float:
@@ -302,6 +334,23 @@ def markdown(report: dict[str, Any]) -> str:
                 f" | {med['import_s']:.2f}: **{x['ratio']['import_s']:.3f}**"
                 f" | {med['peak_rss_mb']:.0f}: **{x['ratio']['peak_rss_mb']:.3f}** |"
             )
+    if report.get("warm_start"):
+        w = report["warm_start"]
+        lines += [
+            "",
+            f"JAX warm start ({len(report['warm_runs'])} rounds; per round a fresh "
+            "`POLYFRAME_CACHE_DIR`, a first process that compiles and fills it, a second that "
+            "loads from it): *build + first step* is after the imports.",
+            "",
+            "| measure | first process (s) | second process (s) | second / first |",
+            "|---|---|---|---|",
+        ]
+        for key, label in (
+            ("build_step_s", "build + first step"),
+            ("first_step_s", "time to first step"),
+        ):
+            x = w[key]
+            lines.append(f"| {label} | {x['cold']:.2f} | {x['warm']:.2f} | **{x['ratio']:.3f}** |")
     lines += ["", "`polyframe train --backend B --epochs 1` (digits MLP), whole process:", ""]
     lines += ["| backend | wall (s) | peak RSS (MB) |", "|---|---|---|"]
     for b, s in report["summary"].items():
@@ -324,16 +373,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--backend", default=",".join(BACKENDS))
     ap.add_argument("--no-train", action="store_true", help="skip `polyframe train --epochs 1`")
+    ap.add_argument("--warm-rounds", type=int, default=3, help="JAX warm-start rounds (0: skip)")
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args(argv)
     load_before = [round(v, 2) for v in os.getloadavg()]
     runs = measure(args.repeats, args.backend.split(","), not args.no_train)
+    warm = measure_warm(args.warm_rounds) if "jax" in args.backend.split(",") else []
     report = {
         "repeats": args.repeats,
         "machine": machine(load_before),
         "summary": summarize(runs),
         "runs": runs,
+        "warm_start": summarize_warm(warm) if warm else None,
+        "warm_runs": warm,
     }
     text = markdown(report)
     print(text)
