@@ -6,6 +6,7 @@ import contextlib
 import os
 import sys
 
+from polyframe import threads
 from polyframe.errors import BackendError
 from polyframe.import_order import guard_triton_import
 
@@ -36,9 +37,11 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+threads.before_import()
 with _native_stderr_silenced():
     import keras  # noqa: E402
     import tensorflow as tf  # noqa: E402
+threads.after_import("tensorflow")
 
 if keras.backend.backend() != "tensorflow":
     raise BackendError(
