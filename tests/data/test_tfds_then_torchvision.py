@@ -1,5 +1,6 @@
-"""The tfds source loads TensorFlow but no torch; the torchvision source after it in the same
-process does not crash (polyframe/import_order.py). One fresh process, as a script would run."""
+"""The tfds source loads TensorFlow but no torch; the torchvision source and torch.compile
+after it in the same process do not crash (polyframe/import_order.py). One fresh process, as a
+script would run."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ out["tfds_shape"] = list(x.shape)
 out["loaded_after_tfds"] = [m for m in ("torch", "triton", "torchvision") if m in sys.modules]
 (x, y), _ = pf.data.load("torchvision:MNIST", root=sys.argv[1])  # loads torch and triton
 out["tv_shape"], out["tv_max"], out["tv_labels"] = list(x.shape), float(x.max()), y[:4].tolist()
+import torch
+a = torch.arange(3.0, requires_grad=True)
+s = torch.compile(lambda t: (t * t).sum(), backend="aot_eager")(a)  # see test_import_order.py
+s.backward()
+out["compiled"], out["grad"] = s.item(), a.grad.tolist()
 print(json.dumps(out))
 """
 
@@ -50,3 +56,4 @@ def test_tfds_source_loads_no_torch_then_torchvision_source_works(
     assert out["loaded_after_tfds"] == []
     assert out["tv_shape"] == [40, 28, 28, 1] and out["tv_max"] == 1.0
     assert out["tv_labels"] == [0, 1, 2, 3]
+    assert out["compiled"] == 5.0 and out["grad"] == [0.0, 2.0, 4.0]
