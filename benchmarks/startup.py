@@ -7,8 +7,8 @@ child, and reads back (JSON on the child's stdout) the wall clock after its firs
 import time; ``os.wait4`` gives the child's own peak RSS. polyframe and native runs alternate
 (A B B A ...) so that a busy minute on a shared machine hits both; ratios are of medians from
 the same run. Every child runs with ``POLYFRAME_COMPILE_CACHE=0`` (cold, like the native
-programs); the JAX warm start (a second process loading the first one's compiled programs from
-the persistent cache) is measured apart.
+programs); the warm start of TensorFlow and JAX (a second process loading the first one's
+compiled programs from the persistent cache) is measured apart.
 
     python benchmarks/startup.py --repeats 3 --json benchmarks/results/startup.json \
         --markdown benchmarks/results/startup.md
@@ -202,24 +202,24 @@ def measure(repeats: int, backends: list[str], train: bool) -> dict[str, Any]:
     return runs
 
 
-def measure_warm(rounds: int) -> list[dict[str, Any]]:
-    """JAX's persistent compilation cache: per round, a fresh cache directory, then two
+def measure_warm(rounds: int, backend: str) -> list[dict[str, Any]]:
+    """The persistent compilation cache: per round, a fresh cache directory, then two
     processes (the first compiles and writes, the second loads)."""
     out = []
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as folder:
             env = {"POLYFRAME_CACHE_DIR": folder, "POLYFRAME_COMPILE_CACHE": "1"}
-            argv = [sys.executable, "-c", script("jax", "polyframe"), str(DIGITS)]
+            argv = [sys.executable, "-c", script(backend, "polyframe"), str(DIGITS)]
             cold = run_child(argv, env)
             out.append({"cold": cold, "warm": run_child(argv, env)})
-        print("warm-start round done", file=sys.stderr, flush=True)
+        print(f"{backend} warm-start round done", file=sys.stderr, flush=True)
     return out
 
 
 def summarize_warm(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians of the cold and warm processes, and warm / cold."""
     out: dict[str, Any] = {}
-    for key in ("build_step_s", "first_step_s"):
+    for key in ("build_step_s", "first_step_s", "peak_rss_mb"):
         cold = statistics.median(r["cold"][key] for r in rows)
         warm = statistics.median(r["warm"][key] for r in rows)
         out[key] = {"cold": cold, "warm": warm, "ratio": warm / cold}
@@ -335,22 +335,27 @@ def markdown(report: dict[str, Any]) -> str:
                 f" | {med['peak_rss_mb']:.0f}: **{x['ratio']['peak_rss_mb']:.3f}** |"
             )
     if report.get("warm_start"):
-        w = report["warm_start"]
+        rounds = len(next(iter(report["warm_runs"].values())))
         lines += [
             "",
-            f"JAX warm start ({len(report['warm_runs'])} rounds; per round a fresh "
-            "`POLYFRAME_CACHE_DIR`, a first process that compiles and fills it, a second that "
-            "loads from it): *build + first step* is after the imports.",
+            f"Warm start ({rounds} rounds; per round a fresh `POLYFRAME_CACHE_DIR`, a first "
+            "process that compiles and fills it, a second that loads from it; *build + first "
+            "step* is after the imports):",
             "",
-            "| measure | first process (s) | second process (s) | second / first |",
-            "|---|---|---|---|",
+            "| backend | measure | first process | second process | second / first |",
+            "|---|---|---|---|---|",
         ]
-        for key, label in (
-            ("build_step_s", "build + first step"),
-            ("first_step_s", "time to first step"),
-        ):
-            x = w[key]
-            lines.append(f"| {label} | {x['cold']:.2f} | {x['warm']:.2f} | **{x['ratio']:.3f}** |")
+        labels = {
+            "build_step_s": "build + first step (s)",
+            "first_step_s": "time to first step (s)",
+            "peak_rss_mb": "peak RSS (MB)",
+        }
+        for b, w in report["warm_start"].items():
+            for key, label in labels.items():
+                x = w[key]
+                lines.append(
+                    f"| {b} | {label} | {x['cold']:.2f} | {x['warm']:.2f} | **{x['ratio']:.3f}** |"
+                )
     lines += ["", "`polyframe train --backend B --epochs 1` (digits MLP), whole process:", ""]
     lines += ["| backend | wall (s) | peak RSS (MB) |", "|---|---|---|"]
     for b, s in report["summary"].items():
@@ -373,19 +378,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--backend", default=",".join(BACKENDS))
     ap.add_argument("--no-train", action="store_true", help="skip `polyframe train --epochs 1`")
-    ap.add_argument("--warm-rounds", type=int, default=3, help="JAX warm-start rounds (0: skip)")
+    ap.add_argument(
+        "--warm-rounds", type=int, default=3, help="warm-start rounds, TF and JAX (0: skip)"
+    )
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args(argv)
     load_before = [round(v, 2) for v in os.getloadavg()]
     runs = measure(args.repeats, args.backend.split(","), not args.no_train)
-    warm = measure_warm(args.warm_rounds) if "jax" in args.backend.split(",") else []
+    warm = {
+        b: measure_warm(args.warm_rounds, b)
+        for b in args.backend.split(",")
+        if b in ("tensorflow", "jax") and args.warm_rounds
+    }
     report = {
         "repeats": args.repeats,
         "machine": machine(load_before),
         "summary": summarize(runs),
         "runs": runs,
-        "warm_start": summarize_warm(warm) if warm else None,
+        "warm_start": {b: summarize_warm(rows) for b, rows in warm.items()},
         "warm_runs": warm,
     }
     text = markdown(report)

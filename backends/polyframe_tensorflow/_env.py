@@ -9,6 +9,7 @@ import sys
 from polyframe import threads
 from polyframe.errors import BackendError
 from polyframe.import_order import guard_triton_import
+from polyframe_tensorflow.compile_cache import enable_compile_cache
 
 # triton crashes the process when it loads after TensorFlow: hook its import (loads nothing).
 guard_triton_import()
@@ -38,6 +39,8 @@ def _native_stderr_silenced():
 
 
 threads.before_import()
+if "tensorflow" not in sys.modules:
+    enable_compile_cache()  # warm starts: TF reads TF_XLA_FLAGS once
 with _native_stderr_silenced():
     import keras  # noqa: E402
     import tensorflow as tf  # noqa: E402
