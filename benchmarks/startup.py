@@ -10,7 +10,7 @@ the same run. Every child runs with ``POLYFRAME_COMPILE_CACHE=0`` (cold, like th
 programs); the warm start of TensorFlow and JAX (a second process loading the first one's
 compiled programs from the persistent cache) is measured apart.
 
-    python benchmarks/startup.py --repeats 3 --json benchmarks/results/startup.json \
+    python benchmarks/startup.py --repeats 3 --warm-rounds 3 --json benchmarks/results/startup.json \
         --markdown benchmarks/results/startup.md
 """
 
