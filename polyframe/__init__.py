@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to
     from polyframe.model import Model, build  # noqa: F401
     from polyframe.porting import from_native  # noqa: F401
     from polyframe.reference import register_reference  # noqa: F401
+    from polyframe.threads import set_threads  # noqa: F401
     from polyframe.trainer import Trainer  # noqa: F401
 
 __version__ = "0.1.0"
@@ -64,6 +65,7 @@ _LAZY_NAMES = {
     "build": ("polyframe.model", "build"),
     "init_params": ("polyframe.init", "init_params"),
     "register_reference": ("polyframe.reference", "register_reference"),
+    "set_threads": ("polyframe.threads", "set_threads"),
 }
 
 

@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--steps-per-execution", type=int, default=1)
     t.add_argument("--precision", default="float32", help="float32 or bfloat16")
     t.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    t.add_argument(
+        "--threads", type=int, help="threads per pool in every framework (pf.set_threads)"
+    )
     t.add_argument("--json", dest="json_path", help="write results and histories to this JSON file")
     t.add_argument("--plot", dest="plot_path", help="draw the training curves into this PNG")
     t.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -253,6 +256,9 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"  {name:<11} {be.version():<40} devices: {', '.join(be.devices())}")
         else:
             print(f"  {name:<11} unavailable: {why}")
+    from polyframe.threads import describe_line
+
+    print(f"  {describe_line()}")
     return 0
 
 
@@ -281,6 +287,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from polyframe import recipe
     from polyframe.models import mlp
 
+    if args.threads is not None:  # before any framework loads (a tfds: source loads one)
+        pf.set_threads(args.threads)
     if wants_distributed(args):
         return train_distributed(args, args.argv)
     data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)

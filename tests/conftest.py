@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from polyframe.import_order import prepare_for_tensorflow
+from polyframe.import_order import guard_triton_import
 
-prepare_for_tensorflow()  # torch and triton must load before TensorFlow in one process
+guard_triton_import()  # triton may load after TensorFlow in this process (imports nothing)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# No persistent compilation cache in ~/.cache during tests (tests of the cache turn it on).
+os.environ.setdefault("POLYFRAME_COMPILE_CACHE", "0")
 # Subprocesses (CLI tests) import this checkout too, as pytest's `pythonpath` does for us.
 _ROOT = Path(__file__).resolve().parents[1]
 os.environ["PYTHONPATH"] = os.pathsep.join(

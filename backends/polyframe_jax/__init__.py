@@ -17,6 +17,9 @@ __all__ = [
 ]
 
 if JaxBackend.available()[0]:
+    from polyframe_jax.compile_cache import enable_compile_cache
+
+    enable_compile_cache()  # before anything compiles: warm starts for the next process
     from polyframe_jax import batchnorm as _batchnorm  # noqa: F401  (registers BatchNorm)
     from polyframe_jax import layers as _layers  # noqa: F401  (registers built-in lowerings)
     from polyframe_jax import (  # noqa: F401  (the layer catalogue, one family per module)

@@ -6,11 +6,13 @@ import contextlib
 import os
 import sys
 
+from polyframe import threads
 from polyframe.errors import BackendError
-from polyframe.import_order import prepare_for_tensorflow
+from polyframe.import_order import guard_triton_import
+from polyframe_tensorflow.compile_cache import enable_compile_cache
 
-# torch and triton crash the process when they load after TensorFlow: load them first.
-prepare_for_tensorflow()
+# triton crashes the process when it loads after TensorFlow: hook its import (loads nothing).
+guard_triton_import()
 if "keras" not in sys.modules:
     os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -36,9 +38,13 @@ def _native_stderr_silenced():
         os.close(devnull)
 
 
+threads.before_import()
+if "tensorflow" not in sys.modules:
+    enable_compile_cache()  # warm starts: TF reads TF_XLA_FLAGS once
 with _native_stderr_silenced():
     import keras  # noqa: E402
     import tensorflow as tf  # noqa: E402
+threads.after_import("tensorflow")
 
 if keras.backend.backend() != "tensorflow":
     raise BackendError(

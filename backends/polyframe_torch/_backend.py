@@ -29,7 +29,14 @@ class TorchBackend(AbstractBackend):
         return True, ""
 
     def __init__(self) -> None:
+        from polyframe import threads
+        from polyframe.import_order import guard_triton_import
+
+        guard_triton_import()  # torch.optim loads triton: safe even if TensorFlow came first
+        threads.before_import()
         import torch
+
+        threads.after_import("torch")
 
         from polyframe_torch import native
 

@@ -32,7 +32,8 @@ def _env(threads: int | None = None) -> dict[str, str]:
     from polyframe.bench.threads import thread_env
 
     pinned = thread_env(threads) if threads else {}
-    return {**os.environ, **pinned, "PYTHONPATH": _pythonpath()}
+    cold = {"POLYFRAME_COMPILE_CACHE": "0"}  # first steps compile, as in a first process
+    return {**os.environ, **pinned, **cold, "PYTHONPATH": _pythonpath()}
 
 
 def import_time(repeats: int = 5) -> dict[str, Any]:

@@ -39,6 +39,7 @@ class WorkerProcess:
     ) -> None:
         self.label = f"{impl} ({suite}, {backend})"
         env = {**os.environ, **thread_env(threads), **allocator_env(), "PYTHONPATH": _pythonpath()}
+        env["POLYFRAME_COMPILE_CACHE"] = "0"  # first steps compile cold, like the native loops
         env.pop("KERAS_BACKEND", None)
         self._log = tempfile.TemporaryFile(mode="w+")
         cmd = [

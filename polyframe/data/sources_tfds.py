@@ -14,7 +14,7 @@ import numpy as np
 from polyframe.data.sources_tfds_media import feature_kind, read_media
 from polyframe.data.validate import as_images, check_labels
 from polyframe.errors import DataError
-from polyframe.import_order import prepare_for_tensorflow
+from polyframe.import_order import guard_triton_import
 
 #: Examples per tf.data batch when reading a split into memory.
 _READ_BATCH = 8192
@@ -30,7 +30,7 @@ def parse_name(name: str, prefix: str) -> tuple[str, str | None]:
 
 
 def _import_tfds() -> Any:
-    prepare_for_tensorflow()
+    guard_triton_import()
     try:
         import tensorflow_datasets as tfds
     except ImportError:

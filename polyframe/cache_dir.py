@@ -1,0 +1,29 @@
+"""Where polyframe keeps files it can rebuild (compiled programs): one cache directory.
+
+``$POLYFRAME_CACHE_DIR``, else ``$XDG_CACHE_HOME/polyframe``, else ``~/.cache/polyframe``.
+``POLYFRAME_COMPILE_CACHE=0`` turns the persistent compilation caches off.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment variable naming the cache directory.
+CACHE_ENV = "POLYFRAME_CACHE_DIR"
+#: Environment variable switching the compilation caches (``0``: off).
+COMPILE_CACHE_ENV = "POLYFRAME_COMPILE_CACHE"
+
+
+def cache_dir(*parts: str) -> Path:
+    """The polyframe cache directory, or a folder under it (not created here)."""
+    root = os.environ.get(CACHE_ENV)
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+        root = os.path.join(base, "polyframe")
+    return Path(os.path.expanduser(root)).joinpath(*parts)
+
+
+def compile_cache_enabled() -> bool:
+    """Whether the persistent compilation caches are on (the default)."""
+    return os.environ.get(COMPILE_CACHE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
