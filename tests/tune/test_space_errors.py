@@ -108,11 +108,11 @@ def test_a_bound_the_layer_rejects_is_caught_before_trials(tmp_path: Path) -> No
 
 def test_a_choice_the_layer_rejects_is_caught() -> None:
     space = _space(
-        **{"layers[2].activation": {"type": "categorical", "choices": ["relu", "swish"]}}
+        **{"layers[2].activation": {"type": "categorical", "choices": ["relu", "swash"]}}
     )
     with pytest.raises(
         pf.SpecError,
-        match=r"params.layers\[2\].activation = 'swish' cannot be used: layers\[2\] \(Dense\): unknown activation 'swish'; allowed: identity, relu",
+        match=r"params.layers\[2\].activation = 'swash' cannot be used: layers\[2\] \(Dense\): unknown activation 'swash'; allowed: identity, relu",
     ):
         pf.tune("mlp", space)
 
