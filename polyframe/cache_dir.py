@@ -1,7 +1,8 @@
 """Where polyframe keeps files it can rebuild (compiled programs): one cache directory.
 
 ``$POLYFRAME_CACHE_DIR``, else ``$XDG_CACHE_HOME/polyframe``, else ``~/.cache/polyframe``.
-``POLYFRAME_COMPILE_CACHE=0`` turns the persistent compilation caches off.
+``POLYFRAME_COMPILE_CACHE=0`` turns the persistent compilation caches off; ``=1`` also turns
+on TensorFlow's, which is off by default (docs/footprint.md).
 """
 
 from __future__ import annotations
@@ -27,3 +28,9 @@ def cache_dir(*parts: str) -> Path:
 def compile_cache_enabled() -> bool:
     """Whether the persistent compilation caches are on (the default)."""
     return os.environ.get(COMPILE_CACHE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def compile_cache_requested() -> bool:
+    """Whether ``POLYFRAME_COMPILE_CACHE`` is set to on explicitly (for caches that are off by
+    default)."""
+    return os.environ.get(COMPILE_CACHE_ENV, "").strip().lower() in ("1", "true", "yes", "on")

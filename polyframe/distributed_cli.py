@@ -98,15 +98,16 @@ def train_distributed(args: argparse.Namespace, argv: list[str]) -> int:
         port = _free_port() if args.nnodes == 1 else 29500
     plan = Plan(args.devices, args.nnodes, args.node_rank, args.master_addr, port)
     if launched_env() is None:
-        if plan.devices is not None:  # known before any framework loads: fail fast
-            check_batch(args.batch_size, plan.devices * plan.nnodes)
         name = canonical_name(args.backend)
         prepare_environment(name, plan)  # before the framework loads
         if name in IN_PROCESS_ENGINES and os.environ.get(WORKER_ENV) is None:
             return _supervise(name, argv)
         engine = get_backend(args.backend).data_parallel()
         if engine.process_per_device:  # check everything here, then start the workers
+            # the most fundamental check first: are there that many devices at all?
             check_devices(plan.devices or 1, *engine.available_devices())
+            if plan.devices is not None:
+                check_batch(args.batch_size, plan.devices * plan.nnodes)
             return engine.launch(["-m", "polyframe.cli", *argv], plan)
     _engine, topo = setup(args.backend, plan=plan)
     check_batch(args.batch_size, topo.world)

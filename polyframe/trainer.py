@@ -9,6 +9,7 @@ loop read each step's loss (one host sync per step).
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -34,6 +35,30 @@ def _check_finite(x: np.ndarray, what: str) -> None:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(f"{what} contains NaN or infinite values; first bad row: index {i}")
+
+
+def _split_off_validation(
+    x: Any, y: Any, w: Any, validation_data: Any, fraction: float
+) -> tuple[Any, Any, Any, tuple[Any, Any]]:
+    """Keras' ``validation_split``: the last ``fraction`` of the arrays (before shuffling) is
+    the validation data; the split point is ``ceil(n * (1 - fraction))``."""
+    if isinstance(x, Loader):
+        raise DataError("fit: validation_split needs arrays; with a Loader pass validation_data")
+    if validation_data is not None:
+        raise DataError("fit: pass validation_split or validation_data, not both")
+    if not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise DataError(f"fit: validation_split must be in (0, 1), got {fraction!r}")
+    if y is None:
+        raise DataError("fit: labels y are required")
+    n = len(x)
+    at = int(math.ceil(n * (1.0 - fraction)))
+    if at in (0, n):
+        raise DataError(
+            f"fit: validation_split={fraction} of {n} examples leaves an empty training or "
+            "validation set; use more data or another fraction"
+        )
+    w_train = None if w is None else np.asarray(w)[:at]
+    return x[:at], np.asarray(y)[:at], w_train, (x[at:], np.asarray(y)[at:])
 
 
 def _scalars(logs: dict[str, Any]) -> dict[str, float]:
@@ -247,6 +272,7 @@ class Trainer:
         class_weight: dict[int, float] | Iterable[float] | None = None,
         initial_epoch: int = 0,
         resume_from: str | Path | None = None,
+        validation_split: float = 0.0,
     ) -> History:
         """Train for ``epochs`` over ``(x, y)``, or over a ``pf.data.Loader`` passed as ``x``
         (``y`` None; the Loader's batch size, shuffling and seed then apply); returns the
@@ -256,11 +282,18 @@ class Trainer:
         ``initial_epoch`` resumes at that (0-based) epoch: its batches are the ones an
         uninterrupted run would see (set ``global_step`` to match, as a resume does).
         ``resume_from``: a checkpoint, or a directory of them (the newest that verifies), to
-        continue from (docs/checkpoints.md); ``epochs`` then counts the epochs already done."""
+        continue from (docs/checkpoints.md); ``epochs`` then counts the epochs already done.
+        ``validation_split`` (0 < f < 1, arrays only): as in Keras, the last fraction ``f`` of
+        ``x``, ``y`` (and ``sample_weight``), taken before shuffling, is held out as the
+        validation data."""
         if not isinstance(epochs, int) or epochs < 1:
             raise DataError(f"epochs must be a positive int, got {epochs!r}")
         if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
             raise DataError(f"initial_epoch must be in [0, {epochs}), got {initial_epoch!r}")
+        if validation_split:
+            x, y, sample_weight, validation_data = _split_off_validation(
+                x, y, sample_weight, validation_data, validation_split
+            )
         if class_weight is not None:
             self._set_class_weight(class_weight)
         y_all = w_all = None

@@ -172,8 +172,10 @@ class TensorFlowSteps(AbstractSteps):
         self._train_fn = self._wrap(type(self)._train_step)
         self._accumulate_fn = self._wrap(type(self)._accumulate_step)
         self._train_many_fn = self._wrap(type(self)._train_many_step)
-        self._eval_fn = self._wrap(type(self)._eval_step)
-        self._predict_fn = self._wrap(type(self)._predict_step)
+        # evaluate/predict see any batch size (the last batch of every call is partial):
+        # relaxed shapes after the first, as Keras 3 does, instead of a retrace warning
+        self._eval_fn = self._wrap(type(self)._eval_step, reduce_retracing=True)
+        self._predict_fn = self._wrap(type(self)._predict_step, reduce_retracing=True)
 
     def _closure(self, method: Any) -> Any:
         """``method`` bound to this object as a plain closure: TF's retracing detector counts
@@ -186,11 +188,15 @@ class TensorFlowSteps(AbstractSteps):
         step.__name__ = method.__name__
         return step
 
-    def _wrap(self, method: Any) -> Any:
+    def _wrap(self, method: Any, reduce_retracing: bool = False) -> Any:
         """``tf.function`` of a bound step, XLA-compiled in mode 'xla'."""
         if self.mode == "eager":
             return self._closure(method)
-        return tf.function(self._closure(method), jit_compile=self.mode == "xla")
+        return tf.function(
+            self._closure(method),
+            jit_compile=self.mode == "xla",
+            reduce_retracing=reduce_retracing,
+        )
 
     # -- the compiled bodies ---------------------------------------------------------------
     def _outputs(self, x: Any, training: bool) -> Any:

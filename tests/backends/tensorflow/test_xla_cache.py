@@ -1,5 +1,6 @@
 """TensorFlow's persistent XLA cache flag: added under polyframe's cache directory, a user's
-own directory kept, off with POLYFRAME_COMPILE_CACHE=0 (benchmarks/startup.py measures reuse)."""
+own directory kept; off unless POLYFRAME_COMPILE_CACHE=1 (TensorFlow logs error lines when it
+loads its own entries; benchmarks/startup.py measures reuse)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,5 @@ def test_xla_cache_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert xla_cache_flags(f"{FLAG}=/mine") == f"{FLAG}=/mine"
     monkeypatch.setenv("POLYFRAME_COMPILE_CACHE", "0")
     assert xla_cache_flags("") == ""
+    monkeypatch.delenv("POLYFRAME_COMPILE_CACHE")
+    assert xla_cache_flags("") == ""  # off by default
