@@ -12,7 +12,8 @@ from polyframe.errors import PolyframeError
 
 
 def add_checkpoint_arguments(t: argparse.ArgumentParser) -> None:
-    """``--checkpoint-dir``, ``--resume``, ``--keep-last``, ``--every`` on ``train``."""
+    """``--checkpoint-dir``, ``--resume``, ``--keep-last``, ``--every``, ``--every-steps`` on
+    ``train``."""
     t.add_argument("--checkpoint-dir", help="save a crash-safe checkpoint here after every epoch")
     t.add_argument(
         "--resume",
@@ -21,6 +22,14 @@ def add_checkpoint_arguments(t: argparse.ArgumentParser) -> None:
     )
     t.add_argument("--keep-last", type=int, default=3, help="checkpoints to keep (default 3)")
     t.add_argument("--every", type=int, default=1, help="save every N epochs (default 1)")
+    t.add_argument(
+        "--every-steps",
+        type=int,
+        default=None,
+        metavar="K",
+        help="also save every K optimizer steps, inside an epoch too (--resume then continues "
+        "mid-epoch)",
+    )
 
 
 def add_subcommands(sub: Any) -> None:
@@ -74,7 +83,12 @@ def checkpointing(
             raise PolyframeError("--resume needs --checkpoint-dir DIR (where the checkpoints are)")
         return [], None
     callbacks = [
-        pf.callbacks.ModelCheckpoint(directory, every_n_epochs=args.every, keep_last=args.keep_last)
+        pf.callbacks.ModelCheckpoint(
+            directory,
+            every_n_epochs=args.every,
+            keep_last=args.keep_last,
+            every_n_steps=getattr(args, "every_steps", None),
+        )
     ]
     if not args.resume:
         return callbacks, None
@@ -89,9 +103,16 @@ def checkpointing(
     if announce:
         print(
             f"{backend}: resuming from {ckpt.path} (epoch {training.get('epoch')}, step "
-            f"{training.get('global_step')}, written by {ckpt.manifest.get('backend')})"
+            f"{training.get('global_step')}{_inside(training)}, written by "
+            f"{ckpt.manifest.get('backend')})"
         )
     return callbacks, ckpt.path
+
+
+def _inside(training: dict[str, Any]) -> str:
+    """``", 3 steps into the next epoch"`` for a mid-epoch checkpoint."""
+    step = training.get("step_in_epoch") or 0
+    return f", {step} steps into the next epoch" if step else ""
 
 
 def _is_native(path: str) -> bool:

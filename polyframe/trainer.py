@@ -152,6 +152,10 @@ class Trainer:
         self.lr_override: float | None = None
         self.lr_factor = 1.0
         self.epoch = 0  # completed epochs (what a checkpoint records)
+        #: Optimizer steps done in the current epoch (0 at an epoch boundary); a checkpoint
+        #: taken with ``step_in_epoch > 0`` resumes inside the epoch.
+        self.step_in_epoch = 0
+        self._ahead = 0  # fused steps already run whose ``_after_step`` is still to come
         self.loader: Loader | None = None
         self.history: History | None = None
         self.resume_info: dict[str, Any] | None = None  # set by fit(resume_from=...)
@@ -246,9 +250,19 @@ class Trainer:
             return float(self.lr_override) * self.lr_factor
         return self._schedule.lr(step, float(self.optimizer.lr)) * self.lr_factor
 
-    def _batches(self, loader: Loader, epoch: int, y: Any, w: Any) -> Iterator[Batch]:
-        """``(x, y, w)`` per batch; with sample weights the loader serves indices."""
-        for xb, yb in loader.epoch(epoch):
+    @property
+    def at_step_boundary(self) -> bool:
+        """True when the compiled steps hold exactly ``global_step`` updates, so that a
+        checkpoint taken now resumes exactly; False between the steps of one fused
+        ``steps_per_execution`` call (its updates are all applied already)."""
+        return self._ahead == 0
+
+    def _batches(
+        self, loader: Loader, epoch: int, y: Any, w: Any, start: int = 0
+    ) -> Iterator[Batch]:
+        """``(x, y, w)`` per batch from batch ``start`` on; with sample weights the loader
+        serves indices."""
+        for xb, yb in loader.epoch(epoch, start) if start else loader.epoch(epoch):
             if y is not None:  # yb holds example indices
                 yield xb, y[yb], w[yb]
             elif self.loss.class_weight is not None:
@@ -324,11 +338,13 @@ class Trainer:
             self._schedule = self.schedule.with_total(self.global_step + remaining * per_epoch)
         history = History()
         self.loader, self.history, start_epoch = loader, history, 0
+        self.step_in_epoch = self._ahead = 0
         if resume_from is not None:
             from polyframe.checkpoint.resume import restore
 
-            start_epoch = restore(self, resume_from, loader, history)
+            start_epoch = restore(self, resume_from, loader, history)  # sets step_in_epoch
         self.epoch = start_epoch
+        resume_steps = self.step_in_epoch  # optimizer steps of start_epoch already done
         extra = {1: [ProgressBar()], 2: [PrintProgress(epochs)]}.get(int(verbose), [])
         extra = extra if self.is_main else []  # data-parallel: rank 0 reports
         cbs = [history, *callbacks, *extra]
@@ -345,15 +361,18 @@ class Trainer:
         start = time.perf_counter()
         self._first = None
         self._start = start
-        epochs_run = 0
+        epochs_run, step0 = 0, self.global_step
         for epoch in range(max(initial_epoch, start_epoch), epochs):
+            skip = resume_steps if epoch == start_epoch else 0  # a mid-epoch resume
+            self.epoch, self.step_in_epoch = epoch, skip
             for cb in cbs:
                 cb.on_epoch_begin(epoch, {})
-            batches = self._batches(loader, epoch, y_all, w_all)
+            first = min(skip * accum, len(loader))  # the batches those steps consumed
+            batches = self._batches(loader, epoch, y_all, w_all, first)
             if self.config.steps_per_execution > 1 and (not self._dp or self._dp.placement.fuses):
                 self._run_fused(batches, cbs, batch_logs)
             else:
-                self._run_epoch(batches, len(loader), cbs, batch_logs)
+                self._run_epoch(batches, len(loader), cbs, batch_logs, first)
             epochs_run += 1
             logs = _scalars(steps.results("train"))
             if val is not None:
@@ -361,7 +380,7 @@ class Trainer:
                     {f"val_{k}": v for k, v in _scalars(self._evaluate(*val, batch_size)).items()}
                 )
             logs["lr"] = self.learning_rate(max(self.global_step - 1, 0))
-            self.epoch = epoch + 1
+            self.epoch, self.step_in_epoch = epoch + 1, 0
             for cb in cbs:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -369,7 +388,7 @@ class Trainer:
         steps.wait()
         total = time.perf_counter() - start
         steps.sync()
-        n_steps = per_epoch * epochs_run
+        n_steps = self.global_step - step0
         first = self._first or 0.0
         self.timing = {
             "first_step_s": float(first),
@@ -401,6 +420,7 @@ class Trainer:
     def _after_step(self, cbs: list[Callback], losses: list[float] | None) -> None:
         """Bookkeeping and callbacks after one optimizer step (``losses`` None: no logs)."""
         self.global_step += 1
+        self.step_in_epoch += 1
         if self._first is None:
             self.steps.wait()
             self._first = time.perf_counter() - self._start
@@ -410,10 +430,14 @@ class Trainer:
         for cb in cbs:
             cb.on_train_batch_end(self.global_step, logs)
 
-    def _run_epoch(self, batches: Iterator[Batch], n: int, cbs: list, batch_logs: bool) -> None:
+    def _run_epoch(
+        self, batches: Iterator[Batch], n: int, cbs: list, batch_logs: bool, first: int = 0
+    ) -> None:
+        """One epoch's batches from batch ``first`` on (``first``: a multiple of
+        ``accum_steps``), one optimizer step per ``accum_steps`` batches."""
         steps, accum = self.steps, self.config.accum_steps
         micro: list[tuple[float, int]] = []  # (loss, size) of the pending micro-batches
-        for i, (xb, yb, wb) in enumerate(batches):
+        for i, (xb, yb, wb) in enumerate(batches, start=first):
             args = self._place(xb, yb, wb)
             if accum > 1 and (i + 1) % accum and i + 1 < n:
                 steps.accumulate(*args)
@@ -450,6 +474,7 @@ class Trainer:
                 steps.train_many(xs, ys, lrs, ws)
             losses = steps.last_losses() if batch_logs else None
             for j in range(len(group)):
+                self._ahead = len(group) - 1 - j  # 0 at the group's last step
                 self._after_step(cbs, None if losses is None else [float(losses[j])])
             group.clear()
 

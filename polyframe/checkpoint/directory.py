@@ -1,4 +1,5 @@
-"""A directory of checkpoints: ``epoch-000003`` sub-directories, newest first on resume."""
+"""A directory of checkpoints: ``epoch-000003`` sub-directories (``epoch-000003-step-000000040``
+inside an epoch), newest first on resume."""
 
 from __future__ import annotations
 
@@ -10,20 +11,30 @@ from polyframe.checkpoint.atomic import retire
 from polyframe.checkpoint.verify import Checkpoint, read, read_manifest
 from polyframe.errors import CheckpointError
 
-_NAME = re.compile(r"^epoch-(\d+)$")
+_NAME = re.compile(r"^epoch-(\d+)(?:-step-(\d+))?$")
 
 
-def checkpoint_name(epoch: int) -> str:
-    """The sub-directory name of the checkpoint taken after ``epoch`` completed epochs."""
-    return f"epoch-{epoch:06d}"
+def checkpoint_name(epoch: int, global_step: int | None = None) -> str:
+    """The sub-directory name of the checkpoint taken after ``epoch`` completed epochs:
+    ``epoch-000002``; inside the next epoch, at optimizer step ``global_step`` (counted from
+    the start of training): ``epoch-000002-step-000000015``. Names sort in training order,
+    by the number and as text."""
+    if global_step is None:
+        return f"epoch-{epoch:06d}"
+    return f"epoch-{epoch:06d}-step-{global_step:09d}"
 
 
 def list_checkpoints(directory: str | Path) -> list[Path]:
-    """Checkpoint sub-directories of ``directory``, oldest first (by epoch number)."""
+    """Checkpoint sub-directories of ``directory``, oldest first (by epoch, then by global
+    step: an epoch's end comes before the checkpoints taken inside the next epoch)."""
     d = Path(directory)
     if not d.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in d.iterdir() if (m := _NAME.match(p.name))]
+    found = [
+        ((int(m.group(1)), int(m.group(2) or -1)), p)
+        for p in d.iterdir()
+        if (m := _NAME.match(p.name))
+    ]
     return [p for _, p in sorted(found)]
 
 

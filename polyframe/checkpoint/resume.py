@@ -28,11 +28,37 @@ def _check_loader(saved: dict[str, Any], loader: Any, where: str) -> None:
         )
 
 
+def _check_position(training: dict[str, Any], trainer: Any, loader: Any, where: str) -> int:
+    """The optimizer steps of the saved epoch already done (0 at an epoch boundary); a
+    mid-epoch position must map onto this run's batches the same way."""
+    step = training.get("step_in_epoch", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise CheckpointError(f"{where}: step_in_epoch must be an int >= 0, got {step!r}")
+    if step == 0:
+        return 0
+    accum = int(trainer.config.accum_steps)
+    saved_accum = training.get("accum_steps", 1)
+    if saved_accum != accum:
+        raise CheckpointError(
+            f"{where} was taken {step} steps into an epoch with accum_steps={saved_accum!r}, "
+            f"but this trainer has accum_steps={accum}; resume with accum_steps={saved_accum!r} "
+            "(the position in the epoch depends on it)"
+        )
+    if step * accum >= len(loader):
+        raise CheckpointError(
+            f"{where} was taken {step} optimizer steps into an epoch, but this run's epochs "
+            f"have {len(loader)} batches (accum_steps={accum}); resume with the data and "
+            "batch size of the interrupted run"
+        )
+    return step
+
+
 def restore(trainer: Any, path: str | Path, loader: Any, history: Any) -> int:
     """Load checkpoint ``path`` (or the newest valid one in a directory) into ``trainer``.
 
-    Returns the epoch to continue from; fills ``history`` with the saved epochs and records
-    ``trainer.resume_info`` (the path used and the checkpoints skipped).
+    Returns the epoch to continue from and sets ``trainer.step_in_epoch`` (the optimizer steps
+    of that epoch already done: a mid-epoch checkpoint); fills ``history`` with the saved
+    epochs and records ``trainer.resume_info`` (the path used and the checkpoints skipped).
     """
     ckpt, skipped = resolve(path)
     where = str(ckpt.path)
@@ -44,11 +70,7 @@ def restore(trainer: Any, path: str | Path, loader: Any, history: Any) -> int:
             f"{where} holds a model only (saved without a trainer), so training cannot resume "
             "from it; load its weights with pf.checkpoint.load instead"
         )
-    if int(training.get("step_in_epoch", 0)) != 0:
-        raise CheckpointError(
-            f"{where} was taken in the middle of an epoch (step {training['step_in_epoch']}); "
-            "this polyframe resumes from epoch boundaries only"
-        )
+    step_in_epoch = _check_position(training, trainer, loader, where)
     model = trainer.model
     check_params(model.spec, ckpt.model, where)
     check_state(model.spec, trainer.optimizer, ckpt.optimizer)
@@ -67,6 +89,7 @@ def restore(trainer: Any, path: str | Path, loader: Any, history: Any) -> int:
     if ckpt.manifest.get("backend") == model.backend and ckpt.rng:
         steps.load_rng_state(ckpt.rng)
     trainer.global_step = int(training["global_step"])
+    trainer.step_in_epoch = step_in_epoch
     lr_state = training.get("lr_state") or {}
     trainer.lr_override = lr_state.get("override")
     trainer.lr_factor = float(lr_state.get("factor", 1.0))
@@ -79,6 +102,7 @@ def restore(trainer: Any, path: str | Path, loader: Any, history: Any) -> int:
         "path": where,
         "epoch": int(training["epoch"]),
         "global_step": trainer.global_step,
+        "step_in_epoch": step_in_epoch,
         "backend": ckpt.manifest.get("backend"),
         "skipped": [(str(p), why) for p, why in skipped],
     }

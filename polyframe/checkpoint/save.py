@@ -19,9 +19,21 @@ def _training_section(trainer: Any) -> dict[str, Any]:
     loader = getattr(trainer, "loader", None)
     history = getattr(trainer, "history", None)
     opt = trainer.optimizer
+    if not getattr(trainer, "at_step_boundary", True):
+        from polyframe.errors import CheckpointError
+
+        raise CheckpointError(
+            f"cannot checkpoint at step {trainer.global_step}: it lies inside one fused "
+            "steps_per_execution call, whose later steps are applied already; save at the "
+            "call's last step (trainer.at_step_boundary) or at an epoch end"
+        )
+    accum = int(getattr(getattr(trainer, "config", None), "accum_steps", 1))
+    step_in_epoch = int(getattr(trainer, "step_in_epoch", 0))
     section: dict[str, Any] = {
-        "epoch": int(getattr(trainer, "epoch", 0)),
-        "step_in_epoch": 0,
+        "epoch": int(getattr(trainer, "epoch", 0)),  # completed epochs
+        "step_in_epoch": step_in_epoch,  # optimizer steps of the next epoch already done
+        "batch_in_epoch": step_in_epoch * accum,  # its batches those steps consumed
+        "accum_steps": accum,
         "global_step": int(trainer.global_step),
         "optimizer": {"name": opt.name, "config": dataclasses.asdict(opt)},
         "loss": getattr(trainer.loss, "name", str(trainer.loss)),

@@ -109,16 +109,20 @@ class Loader:
                 xb, yb = t(xb, yb, rng)
         return xb, yb
 
-    def _batches(self, epoch: int) -> Iterator[Batch]:
+    def _batches(self, epoch: int, start: int = 0) -> Iterator[Batch]:
         order = self.order(epoch) if self.shuffle else None
-        for i in range(len(self)):
+        for i in range(start, len(self)):
             yield self.batch(epoch, i, order)
 
-    def epoch(self, epoch: int = 0) -> Iterator[Batch]:
-        """Yield the batches of one epoch (from a background thread when ``prefetch > 0``)."""
+    def epoch(self, epoch: int = 0, start: int = 0) -> Iterator[Batch]:
+        """Yield the batches of one epoch (from a background thread when ``prefetch > 0``);
+        ``start``: skip its first ``start`` batches (a mid-epoch resume), the order and the
+        random transforms of the others unchanged."""
+        if not isinstance(start, (int, np.integer)) or not 0 <= start <= len(self):
+            raise DataError(f"start must be a batch index in [0, {len(self)}], got {start!r}")
         if self.prefetch:
-            return _prefetch(lambda: self._batches(epoch), self.prefetch)
-        return self._batches(epoch)
+            return _prefetch(lambda: self._batches(epoch, start), self.prefetch)
+        return self._batches(epoch, start)
 
     def __iter__(self) -> Iterator[Batch]:
         """The next epoch: epoch 0 on the first ``iter``, then 1, 2, ..."""

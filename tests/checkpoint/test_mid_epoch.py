@@ -1,0 +1,59 @@
+"""Mid-epoch checkpoints (``ModelCheckpoint(every_n_steps=K)``, ``--every-steps K``): resuming
+inside an epoch continues its batch order and random streams, bitwise on the same backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import polyframe as pf
+from polyframe.cli import _parser
+from polyframe.cli_checkpoint import checkpointing
+from tests.checkpoint.helpers import cnn_spec, fit
+
+# digits(192) in batches of 32: 6 optimizer steps per epoch; every 5 steps does not divide it
+MID = "epoch-000001-step-000000010"  # global step 10: 4 steps into the second epoch
+
+
+def test_mid_epoch_resume_is_bitwise(backend: str, tmp_path: Path) -> None:
+    """2 epochs straight == the same run resumed, in a fresh model and trainer, from the
+    checkpoint taken 4 steps into epoch 2 (with dropout: the random streams are restored)."""
+    spec = cnn_spec(dropout=0.25)
+    straight, _, h_straight = fit(backend, 2, spec)
+    cb = pf.callbacks.ModelCheckpoint(tmp_path, every_n_steps=5, keep_last=None)
+    saving, _, _ = fit(backend, 2, spec, callbacks=(cb,))
+    names = [p.name for p in pf.checkpoint.list_checkpoints(tmp_path)]
+    assert names == ["epoch-000000-step-000000005", "epoch-000001", MID, "epoch-000002"]
+    training = pf.checkpoint.verify(tmp_path / MID)["training"]
+    position = {k: training[k] for k in ("epoch", "step_in_epoch", "batch_in_epoch")}
+    assert position == {"epoch": 1, "step_in_epoch": 4, "batch_in_epoch": 4}
+    assert (training["global_step"], training["accum_steps"]) == (10, 1)
+    assert training["history"]["loss"] == h_straight.history["loss"][:1]  # epoch 1 only
+
+    resumed, trainer, h_resumed = fit(backend, 2, spec, resume_from=tmp_path / MID)
+    assert (trainer.resume_info["epoch"], trainer.resume_info["step_in_epoch"]) == (1, 4)
+    assert trainer.global_step == 12 and trainer.timing["steps"] == 2
+    a, b, c = straight.params(), saving.params(), resumed.params()
+    for k in a:
+        np.testing.assert_array_equal(b[k], a[k], err_msg=f"{k}: saving changed the run")
+        np.testing.assert_array_equal(c[k], a[k], err_msg=f"{k}: the resumed run differs")
+    assert h_resumed.epoch == [0, 1]  # the resumed epoch's log covers its last 2 steps only
+
+
+def test_every_steps_flag_and_bad_values(tmp_path: Path) -> None:
+    args = _parser().parse_args(
+        ["train", "--checkpoint-dir", str(tmp_path), "--every-steps", "7", "--every", "2"]
+    )
+    (cb,), resume_from = checkpointing(args, "torch", announce=False)
+    assert (cb.every_n_steps, cb.every_n_epochs, resume_from) == (7, 2, None)
+    with pytest.raises(pf.ConfigError, match="every_n_steps must be a positive int or None, got 0"):
+        pf.callbacks.ModelCheckpoint(tmp_path, every_n_steps=0)
+
+
+def test_old_and_mid_epoch_names_sort_in_training_order(tmp_path: Path) -> None:
+    for name in ("epoch-000010", "epoch-000002-step-000000015", "epoch-000002", "epoch-000003"):
+        (tmp_path / name).mkdir()
+    names = [p.name for p in pf.checkpoint.list_checkpoints(tmp_path)]
+    assert names == ["epoch-000002", "epoch-000002-step-000000015", "epoch-000003", "epoch-000010"]
