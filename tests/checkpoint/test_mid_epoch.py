@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 import polyframe as pf
+from polyframe.backend import default_backend
 from polyframe.cli import _parser
 from polyframe.cli_checkpoint import checkpointing
-from tests.checkpoint.helpers import cnn_spec, fit
+from tests.checkpoint.helpers import cnn_spec, digits, fit
 
 # digits(192) in batches of 32: 6 optimizer steps per epoch; every 5 steps does not divide it
 MID = "epoch-000001-step-000000010"  # global step 10: 4 steps into the second epoch
@@ -57,3 +58,47 @@ def test_old_and_mid_epoch_names_sort_in_training_order(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
     names = [p.name for p in pf.checkpoint.list_checkpoints(tmp_path)]
     assert names == ["epoch-000002", "epoch-000002-step-000000015", "epoch-000003", "epoch-000010"]
+
+
+def _fit(backend: str, resume_from: Path | None = None, callbacks: tuple = (), **options):
+    """2 epochs of the dropout CNN with trainer ``options`` (fused steps, accumulation)."""
+    model = pf.build(cnn_spec(dropout=0.25), backend=backend, seed=0)
+    trainer = pf.Trainer(model, optimizer=pf.optim.Adam(1e-2), **options)
+    x, y = digits()
+    trainer.fit(x, y, batch_size=32, epochs=2, seed=3, callbacks=callbacks, resume_from=resume_from)
+    return model, trainer
+
+
+def test_fused_steps_save_at_the_end_of_a_call_and_resume_bitwise(
+    backend: str, tmp_path: Path
+) -> None:
+    """``steps_per_execution=4`` runs steps 1-4, 5-6 | 7-10, 11-12: step 5 falls inside a call,
+    so it is saved at the call's end (6, the epoch's end: ``epoch-000001``); step 10 ends a
+    call and is saved there. Resuming from it runs the same last call (steps 11-12)."""
+    cb = pf.callbacks.ModelCheckpoint(tmp_path, every_n_steps=5, every_n_epochs=9, keep_last=None)
+    saving, _ = _fit(backend, callbacks=(cb,), steps_per_execution=4)
+    assert [p.name for p in cb.saved] == ["epoch-000001", MID, "epoch-000002"]
+    resumed, trainer = _fit(backend, resume_from=tmp_path / MID, steps_per_execution=4)
+    assert trainer.global_step == 12 and trainer.timing["steps"] == 2
+    a, b = saving.params(), resumed.params()
+    for k in a:
+        np.testing.assert_array_equal(b[k], a[k], err_msg=f"{k}: the resumed run differs")
+
+
+def test_accumulation_saves_on_optimizer_steps_and_resumes_bitwise(tmp_path: Path) -> None:
+    """``accum_steps=2``: 3 optimizer steps of 2 batches per epoch; step 4 is 1 step (2 batches)
+    into the second epoch. A resume with another ``accum_steps`` is refused."""
+    backend = default_backend()
+    cb = pf.callbacks.ModelCheckpoint(tmp_path, every_n_steps=2, every_n_epochs=9, keep_last=None)
+    saving, _ = _fit(backend, callbacks=(cb,), accum_steps=2)
+    mid = tmp_path / "epoch-000001-step-000000004"
+    assert [p.name for p in cb.saved] == ["epoch-000000-step-000000002", mid.name, "epoch-000002"]
+    training = pf.checkpoint.verify(mid)["training"]
+    assert (training["step_in_epoch"], training["batch_in_epoch"]) == (1, 2)
+    resumed, trainer = _fit(backend, resume_from=mid, accum_steps=2)
+    assert trainer.global_step == 6 and trainer.timing["steps"] == 2
+    a, b = saving.params(), resumed.params()
+    for k in a:
+        np.testing.assert_array_equal(b[k], a[k], err_msg=f"{k}: the resumed run differs")
+    with pytest.raises(pf.CheckpointError, match=r"accum_steps=2, but this trainer has accum_"):
+        _fit(backend, resume_from=mid)
