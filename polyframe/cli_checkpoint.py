@@ -82,12 +82,15 @@ def checkpointing(
         if args.resume:
             raise PolyframeError("--resume needs --checkpoint-dir DIR (where the checkpoints are)")
         return [], None
+    every_steps = getattr(args, "every_steps", None)
+    if every_steps is not None and every_steps < 1:
+        raise PolyframeError(f"--every-steps must be a positive number of steps, got {every_steps}")
     callbacks = [
         pf.callbacks.ModelCheckpoint(
             directory,
             every_n_epochs=args.every,
             keep_last=args.keep_last,
-            every_n_steps=getattr(args, "every_steps", None),
+            every_n_steps=every_steps,
         )
     ]
     if not args.resume:

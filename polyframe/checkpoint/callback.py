@@ -44,7 +44,9 @@ class ModelCheckpoint(Callback):
         if not isinstance(every_n_epochs, int) or every_n_epochs < 1:
             raise ConfigError(f"every_n_epochs must be a positive int, got {every_n_epochs!r}")
         if every_n_steps is not None and (
-            not isinstance(every_n_steps, int) or isinstance(every_n_steps, bool) or every_n_steps < 1
+            not isinstance(every_n_steps, int)
+            or isinstance(every_n_steps, bool)
+            or every_n_steps < 1
         ):
             raise ConfigError(
                 f"every_n_steps must be a positive int or None, got {every_n_steps!r}"

@@ -49,6 +49,9 @@ def test_every_steps_flag_and_bad_values(tmp_path: Path) -> None:
     )
     (cb,), resume_from = checkpointing(args, "torch", announce=False)
     assert (cb.every_n_steps, cb.every_n_epochs, resume_from) == (7, 2, None)
+    args.every_steps = 0
+    with pytest.raises(pf.PolyframeError, match="--every-steps must be a positive number of st"):
+        checkpointing(args, "torch", announce=False)
     with pytest.raises(pf.ConfigError, match="every_n_steps must be a positive int or None, got 0"):
         pf.callbacks.ModelCheckpoint(tmp_path, every_n_steps=0)
 
