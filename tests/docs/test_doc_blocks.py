@@ -99,13 +99,15 @@ def _skipped() -> list[pytest.ParameterSet]:
                         pytest.param(
                             commands[i - 1],
                             id=f"{block.where}#{i}",
-                            marks=pytest.mark.skip(reason=block.skip),
+                            marks=pytest.mark.skip(reason=f"{block.where}#{i}: {block.skip}"),
                         )
                     )
             else:
                 params.append(
                     pytest.param(
-                        block.code, id=block.where, marks=pytest.mark.skip(reason=block.skip)
+                        block.code,
+                        id=block.where,
+                        marks=pytest.mark.skip(reason=f"{block.where}: {block.skip}"),
                     )
                 )
     return params
@@ -223,3 +225,24 @@ def test_doc_bash_commands_run(path: str, doc_dir: Path) -> None:
 def test_doc_skipped_blocks(code: str) -> None:
     """Never runs: each skip-marked block or command shows up as SKIPPED with its reason."""
     raise AssertionError(f"a skip-marked doc block ran: {code}")
+
+
+def test_markers_and_tiny_values_parse(tmp_path: Path) -> None:
+    """The parser reads skip lists, reasons and fresh markers; a skip without a reason fails."""
+    readme = {b.line: b for b in blocks("README.md")}
+    commands = next(b for b in readme.values() if b.lang == "bash" and b.skip_commands)
+    assert commands.skip_commands == (2, 4, 5, 6, 7, 9) and "30 epochs" in commands.skip
+    assert len(bash_commands(commands.code)) == 9
+    assert any(b.fresh and "pf.Trainer" in b.code for b in readme.values())
+    assert tiny("fit(epochs=20); --epochs 8 --trials 20 trials=5 --rounds 12") == (
+        "fit(epochs=1); --epochs 1 --trials 2 trials=2 --rounds 1"
+    )
+    env, argv = command_argv("POLYFRAME_BACKEND=tf polyframe train --epochs 9  # c", "py")
+    assert env == {"POLYFRAME_BACKEND": "tf"}
+    assert argv == ["py", "-m", "polyframe.cli", "train", "--epochs", "1"]
+    with pytest.raises(ValueError, match="only `polyframe ...` and `python ...`"):
+        command_argv("make test", "py")
+    bad = tmp_path / "bad.md"
+    bad.write_text("<!-- doc-test: skip -->\n```bash\npolyframe info\n```\n")
+    with pytest.raises(ValueError, match="needs a \\(reason\\)"):
+        blocks(str(bad))
