@@ -38,6 +38,7 @@ trainer = pf.Trainer(model, optimizer=pf.optim.Adam(1e-3), loss="cross_entropy",
 texts = train_texts = ["win a free prize now", "see you at lunch", "call me later"]
 """
 ALL_BACKENDS = ("torch", "tensorflow", "jax")
+OWN_PACKAGES = {"polyframe", *(f"polyframe_{name}" for name in ALL_BACKENDS)}
 
 
 def _check_porting(out: str, namespace: dict) -> None:
@@ -148,7 +149,7 @@ def registries() -> Iterator[None]:
             foreign = {
                 k: v
                 for k, v in table.items()
-                if not getattr(origin(k, v), "__module__", "").startswith("polyframe")
+                if getattr(origin(k, v), "__module__", "").split(".")[0] not in OWN_PACKAGES
             }
             for k in foreign:
                 del table[k]
