@@ -1,9 +1,9 @@
-"""docs/porting.md's code runs, and ``polyframe import-native`` / ``polyframe diff`` on the
-docs' native torch CNN (in-process ``main``, so one interpreter serves every command)."""
+"""``polyframe import-native`` / ``polyframe diff`` on the docs' native torch CNN (in-process
+``main``, so one interpreter serves every command); docs/porting.md's code runs in
+tests/docs/test_doc_blocks.py."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -13,21 +13,6 @@ from polyframe.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs/examples/native_cnn.py"
-
-
-def test_porting_doc_code_blocks_run(capsys: pytest.CaptureFixture) -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("keras")
-    pytest.importorskip("flax")
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs/porting.md").read_text(), re.S)
-    assert len(blocks) == 3
-    for i, block in enumerate(blocks):
-        exec(compile(block, f"docs/porting.md[{i}]", "exec"), {})  # noqa: S102 - our own docs
-    out = capsys.readouterr().out
-    diffs = [float(v) for v in re.findall(r"max \|diff\| ([0-9.e+-]+)", out)]
-    assert len(diffs) == 12  # reference + 3 backends, for torch, Keras and Flax
-    assert max(diffs) <= 1e-5
-    assert "every layer within tolerance on torch, tensorflow, jax" in out
 
 
 def test_cli_import_native_then_diff_the_checkpoint(
