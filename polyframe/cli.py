@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from polyframe.distributed_cli import add_arguments as add_distributed_arguments
-from polyframe.distributed_cli import train_distributed, wants_distributed
+from polyframe.cli_distributed import add_arguments as add_distributed_arguments
+from polyframe.cli_distributed import train_distributed, wants_distributed
 from polyframe.errors import PolyframeError
 from polyframe.recipe import DEFAULTS
 

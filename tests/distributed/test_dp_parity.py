@@ -14,7 +14,7 @@ import pytest
 from helpers import start
 
 from polyframe.backend import backend_status
-from polyframe.distributed_cli import _free_port
+from polyframe.cli_distributed import _free_port
 
 CASES = ["plain", "metrics"]
 
