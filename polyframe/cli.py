@@ -22,7 +22,7 @@ from polyframe.recipe import DEFAULTS
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         self.exit(
-            2, f"polyframe: error: {message} (see polyframe {self.prog.split()[-1]} --help)\n"
+            2, f"polyframe: error: {message} (see {self.prog} --help)\n"
         )
 
 
@@ -98,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     from polyframe import cli_compress
 
     cli_compress.add_subcommands(sub)
+    p.commands = sub  # main() reports unknown arguments through the sub-command's parser
     return p
 
 
@@ -324,7 +325,10 @@ def _print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``polyframe`` command."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported by the sub-command, so the hint names its --help
+        parser.commands.choices[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
     args.argv = argv  # what data-parallel workers re-run
     debug = args.debug or "--debug" in argv
     try:

@@ -168,3 +168,20 @@ def test_training_option_errors_are_one_line(args: list[str], message: str) -> N
         or (out.stderr.startswith(f"polyframe: error: {message}"))
     ), out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["train", "--bogus"], "(see polyframe train --help)"),
+        (["--bogus"], "(see polyframe --help)"),
+    ],
+)
+def test_usage_error_names_the_right_help(argv: list[str], hint: str, capsys) -> None:
+    from polyframe.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("polyframe: error: ") and line.endswith(hint), line
