@@ -110,6 +110,7 @@ class DiffReport:
 def _source(source: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
     """(spec, canonical params) of a spec, a Model, a Ported or a checkpoint path."""
     from polyframe.init import init_params
+    from polyframe.spec.model_spec import ModelSpec
 
     if isinstance(source, (str, Path)):
         from polyframe.checkpoint import load
@@ -119,7 +120,7 @@ def _source(source: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
     if hasattr(source, "params") and hasattr(source, "spec"):
         params = source.params() if callable(source.params) else source.params
         return source.spec, dict(params)
-    if hasattr(source, "param_specs"):
+    if isinstance(source, ModelSpec):
         return source, init_params(source, seed, "float32")
     raise ConfigError(
         f"diff takes a spec, a Model, a checkpoint path or pf.from_native's result, got "
@@ -132,7 +133,7 @@ def _probe_spec(spec: Any) -> Any:
     from polyframe.spec.graph import Graph
     from polyframe.spec.symbolic import GraphParts
 
-    if hasattr(spec, "parts"):
+    if spec.is_graph:
         refs = tuple(dict.fromkeys(n.output for n in spec.nodes))
         return Graph.from_parts(spec.parts._replace(outputs=refs), name=spec.name)
     inp = dataclasses.replace(spec.layers[0], name="diff_input")
@@ -223,7 +224,7 @@ def diff(
     if len(backends) < 2:
         raise ConfigError(f"diff compares two or more backends, got {list(backends)}")
     spec, params = _source(source, seed)
-    if hasattr(spec, "output_names") and len(spec.output_names) != 1:
+    if spec.n_outputs != 1:
         raise ConfigError("diff takes a model with one output")
     opt = get_optimizer(optimizer, lr=lr) if isinstance(optimizer, str) else optimizer
     rng = np.random.default_rng(seed)
@@ -248,11 +249,11 @@ def diff(
     losses = {"reference": ref_loss}
     for name in backends:
         be = get_backend(name)
-        model = Model(probe, be, be.lower(probe, params, "float32"), "float32")
+        model = Model.lowered(probe, params, be)
         outs = model(x)
         acts[name] = outs if isinstance(outs, list) else [outs]
         losses[name] = _loss(loss, acts[name][-1], y)[0]
-        plain = Model(spec, be, be.lower(spec, params, "float32"), "float32")
+        plain = Model.lowered(spec, params, be)
         grads[name] = plain.gradients(x, cot.astype(np.float32))[1]
 
     layers: list[LayerDiff] = []

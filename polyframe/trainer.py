@@ -110,8 +110,8 @@ class Trainer:
             raise DataError(
                 f"Trainer needs a polyframe Model (pf.build(...)), got {type(model).__name__}"
             )
-        inputs = len(getattr(model.spec, "input_names", "x"))
-        outputs = len(getattr(model.spec, "output_names", "y"))
+        inputs = model.spec.n_inputs
+        outputs = model.spec.n_outputs
         if inputs != 1 or outputs != 1:
             raise ConfigError(
                 f"Trainer trains models with one input and one output; this Graph has {inputs} "
@@ -180,22 +180,13 @@ class Trainer:
         """The backend's compiled steps (built on first use; with a strategy, placed over the
         data-parallel engine's workers)."""
         if self._steps is None:
-            cfg = self.config
             self._steps = self.model.backend_impl.make_steps(
                 self.model.native,
                 self.model.spec,
                 self.optimizer,
-                cfg.loss,
-                cfg.metrics,
-                self.compile,
-                clip_norm=cfg.clip_norm,
-                clip_value=cfg.clip_value,
-                accum_steps=cfg.accum_steps,
-                steps_per_execution=cfg.steps_per_execution,
-                precision=cfg.precision,
-                deterministic=cfg.deterministic,
-                sync_batchnorm=cfg.sync_batchnorm,
-                **({"placement": self._dp.placement} if self._dp else {}),
+                self.config,
+                compile=self.compile,
+                placement=self._dp.placement if self._dp else None,
             )
         return self._steps
 
