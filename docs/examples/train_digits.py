@@ -24,18 +24,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     (x_train, y_train), (x_test, y_test) = pf.data.load("digits")
     L = pf.layers
-    spec = pf.Sequential(
-        [
-            L.Input((8, 8, 1)),
-            L.Flatten(),
-            L.Dense(128, activation="relu"),
-            L.Dense(10),
-        ]
-    )
+    spec = pf.Sequential([
+        L.Input((8, 8, 1)),
+        L.Flatten(),
+        L.Dense(128, activation="relu"),
+        L.Dense(10),
+    ])
     model = pf.build(spec, backend=args.backend, seed=args.seed)
-    trainer = pf.Trainer(
-        model, optimizer=pf.optim.Adam(2e-3), loss="cross_entropy", metrics=["accuracy"]
-    )
+    trainer = pf.Trainer(model, optimizer=pf.optim.Adam(2e-3), loss="cross_entropy",
+                         metrics=["accuracy"])
     trainer.fit(x_train, y_train, batch_size=32, epochs=args.epochs, seed=args.seed, verbose=1)
     result = trainer.evaluate(x_test, y_test)
     print(f"{model.backend}: test accuracy {result['accuracy']:.4f}, loss {result['loss']:.4f}")
