@@ -215,8 +215,6 @@ def diff(
     (or ``x`` alone: random labels) for ``source`` (a spec, a Model, a checkpoint path or
     ``pf.from_native``'s result). Tolerances are ``tol`` times the layer's scale (its largest
     reference value, at least 1). Returns a :class:`DiffReport`; ``print(report.summary())``."""
-    from polyframe.backend import get_backend
-    from polyframe.model import Model
     from polyframe.optim import get_optimizer
     from polyframe.reference import forward
 
@@ -228,33 +226,13 @@ def diff(
         raise ConfigError("diff takes a model with one output")
     opt = get_optimizer(optimizer, lr=lr) if isinstance(optimizer, str) else optimizer
     rng = np.random.default_rng(seed)
-    x, y = data if isinstance(data, tuple) else (data, None)
-    if x is None:
-        raise DataError("diff needs data: a batch x, or (x, y)")
-    x = np.asarray(x)
-    ref_out = np.asarray(forward(spec, params, x, out_dtype=np.float64))
-    if y is None:
-        y = (
-            rng.integers(0, ref_out.shape[-1], ref_out.shape[0])
-            if loss == "cross_entropy"
-            else rng.normal(size=ref_out.shape)
-        )
+    x, y, ref_out = _batch(spec, params, data, loss, rng)
     ref_loss, cot = _loss(loss, ref_out, y)
-
     probe = _probe_spec(spec)
     nodes = list(probe.nodes)
     ref_acts = forward(probe, params, x, out_dtype=np.float64)
-    acts: dict[str, list[np.ndarray]] = {}
-    grads: dict[str, dict[str, np.ndarray]] = {}
-    losses = {"reference": ref_loss}
-    for name in backends:
-        be = get_backend(name)
-        model = Model.lowered(probe, params, be)
-        outs = model(x)
-        acts[name] = outs if isinstance(outs, list) else [outs]
-        losses[name] = _loss(loss, acts[name][-1], y)[0]
-        plain = Model.lowered(spec, params, be)
-        grads[name] = plain.gradients(x, cot.astype(np.float32))[1]
+    acts, grads, losses = _run_backends(backends, spec, probe, params, (x, y, cot), loss)
+    losses = {"reference": ref_loss, **losses}
 
     layers: list[LayerDiff] = []
     trainable = {k for k, ps in spec.param_specs().items() if ps.trainable}
@@ -271,7 +249,49 @@ def diff(
             _gradient_rows(row, keys, backends, grads, params, opt, tol)
             _oracle_rows(row, keys, backends, grads, spec, params, x, y, loss, rng)
         layers.append(row)
+    return _report(backends, layers, losses)
 
+
+def _batch(spec: Any, params: dict, data: Any, loss: str, rng: Any) -> tuple[np.ndarray, ...]:
+    """``(x, y, reference output)`` of ``data`` (``x`` alone: labels drawn from ``rng``)."""
+    from polyframe.reference import forward
+
+    x, y = data if isinstance(data, tuple) else (data, None)
+    if x is None:
+        raise DataError("diff needs data: a batch x, or (x, y)")
+    x = np.asarray(x)
+    ref_out = np.asarray(forward(spec, params, x, out_dtype=np.float64))
+    if y is None:
+        y = (
+            rng.integers(0, ref_out.shape[-1], ref_out.shape[0])
+            if loss == "cross_entropy"
+            else rng.normal(size=ref_out.shape)
+        )
+    return x, y, ref_out
+
+
+def _run_backends(
+    backends: tuple[str, ...], spec: Any, probe: Any, params: dict, batch: tuple, loss: str
+) -> tuple[dict, dict, dict]:
+    """Every layer's output, the parameter gradients and the loss on each backend."""
+    from polyframe.backend import get_backend
+    from polyframe.model import Model
+
+    x, y, cot = batch
+    acts: dict[str, list[np.ndarray]] = {}
+    grads: dict[str, dict[str, np.ndarray]] = {}
+    losses: dict[str, float] = {}
+    for name in backends:
+        be = get_backend(name)
+        outs = Model.lowered(probe, params, be)(x)
+        acts[name] = outs if isinstance(outs, list) else [outs]
+        losses[name] = _loss(loss, acts[name][-1], y)[0]
+        grads[name] = Model.lowered(spec, params, be).gradients(x, cot.astype(np.float32))[1]
+    return acts, grads, losses
+
+
+def _report(backends: tuple[str, ...], layers: list[LayerDiff], losses: dict) -> DiffReport:
+    """The report: the first quantity out of tolerance, and how the error grows."""
     first = None
     for quantity in QUANTITIES:
         for row in layers:
