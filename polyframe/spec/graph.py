@@ -21,7 +21,7 @@ from typing import Any
 from polyframe.errors import SpecError
 from polyframe.spec.core_layers import Input
 from polyframe.spec.graph_check import GraphNode, resolve
-from polyframe.spec.layer import Layer, ParamSpec, Shape
+from polyframe.spec.layer import Layer, Shape
 from polyframe.spec.model_spec import ModelSpec
 from polyframe.spec.symbolic import GraphParts, trace
 
@@ -110,14 +110,6 @@ class Graph(ModelSpec):
         shapes = {n: s for n, s in zip(self.input_names, self.input_shapes, strict=True)}
         shapes.update({node.output: node.output_shape for node in self.nodes})
         return tuple(shapes[r] for r in self.output_names)
-
-    def param_specs(self) -> dict[str, ParamSpec]:
-        """Every canonical parameter, ``'<layer>.<param>'`` -> ParamSpec; a shared layer once."""
-        return {
-            f"{node.name}.{local}": ps
-            for node in self.layer_nodes
-            for local, ps in node.param_specs().items()
-        }
 
     # -- serialization (see polyframe.spec.serialize) -------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -94,9 +94,14 @@ class ModelSpec(abc.ABC):
         return shapes[0] if len(shapes) == 1 else shapes
 
     # -- parameters and serialisation ------------------------------------------------------
-    @abc.abstractmethod
     def param_specs(self) -> dict[str, ParamSpec]:
-        """Every canonical parameter, ``'<layer>.<param>'`` -> ParamSpec, in layer order."""
+        """Every canonical parameter, ``'<layer>.<param>'`` -> ParamSpec, in layer order (a
+        shared Graph layer once)."""
+        return {
+            f"{node.name}.{local}": ps
+            for node in self.lowered_nodes
+            for local, ps in node.param_specs().items()
+        }
 
     @abc.abstractmethod
     def to_dict(self) -> dict[str, Any]:

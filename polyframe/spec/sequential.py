@@ -143,14 +143,6 @@ class Sequential(ModelSpec):
         """``(output_shape,)``."""
         return (self.output_shape,)
 
-    def param_specs(self) -> dict[str, ParamSpec]:
-        """Every canonical parameter, ``'<layer>.<param>'`` -> ParamSpec, in layer order."""
-        return {
-            f"{node.name}.{local}": ps
-            for node in self.nodes
-            for local, ps in node.param_specs().items()
-        }
-
     # -- serialization (see polyframe.spec.serialize) -------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A plain-data description (the same content as the YAML/JSON forms)."""
