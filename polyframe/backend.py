@@ -229,6 +229,16 @@ def lowering_fn(backend: str, layer_cls: type) -> Callable[..., Any]:
     )
 
 
+def bind_inputs(names: tuple[str, ...], inputs: tuple[Any, ...]) -> dict[str, Any]:
+    """``{input name: tensor}`` for a native Graph module called with ``*inputs`` (or one
+    list of them); a wrong count raises TypeError naming the inputs."""
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+        inputs = tuple(inputs[0])
+    if len(inputs) != len(names):
+        raise TypeError(f"the graph takes {len(names)} input(s) {list(names)}, got {len(inputs)}")
+    return dict(zip(names, inputs, strict=True))
+
+
 def describe_node(node: Any, backend: str) -> str:
     """``layers[i] 'name' (Kind) on the 'backend' backend``: how errors name a layer."""
     return f"{node.path} {node.name!r} ({node.layer.kind}) on the {backend!r} backend"
