@@ -63,6 +63,31 @@ def schedule(settings: Any) -> Any:
     return pf.schedules.get_schedule(setting(settings, "schedule"), **options)
 
 
+def make_trainer(
+    model: Any, settings: Any, *, strategy: str | None = None, devices: int | None = None
+) -> Any:
+    """A ``pf.Trainer`` for ``model`` with the optimizer, loss, metrics, schedule and training
+    controls the settings name."""
+    import polyframe as pf
+
+    return pf.Trainer(
+        model,
+        optimizer=optimizer(settings),
+        loss=pf.losses.Loss(
+            setting(settings, "loss"), label_smoothing=setting(settings, "label_smoothing")
+        ),
+        metrics=["accuracy", *(setting(settings, "metric") or ())],
+        schedule=schedule(settings),
+        clip_norm=setting(settings, "clip_norm"),
+        clip_value=setting(settings, "clip_value"),
+        accum_steps=setting(settings, "accum_steps"),
+        steps_per_execution=setting(settings, "steps_per_execution"),
+        precision=setting(settings, "precision"),
+        strategy=strategy,
+        devices=devices,
+    )
+
+
 def train_one(
     backend: str,
     spec: Any,
@@ -83,22 +108,7 @@ def train_one(
 
     (x_train, y_train), (x_test, y_test) = data
     model = pf.build(spec, backend=backend, seed=setting(settings, "seed"))
-    trainer = pf.Trainer(
-        model,
-        optimizer=optimizer(settings),
-        loss=pf.losses.Loss(
-            setting(settings, "loss"), label_smoothing=setting(settings, "label_smoothing")
-        ),
-        metrics=["accuracy", *(setting(settings, "metric") or ())],
-        schedule=schedule(settings),
-        clip_norm=setting(settings, "clip_norm"),
-        clip_value=setting(settings, "clip_value"),
-        accum_steps=setting(settings, "accum_steps"),
-        steps_per_execution=setting(settings, "steps_per_execution"),
-        precision=setting(settings, "precision"),
-        strategy=strategy,
-        devices=devices,
-    )
+    trainer = make_trainer(model, settings, strategy=strategy, devices=devices)
     history = trainer.fit(
         x_train,
         y_train,

@@ -62,8 +62,8 @@ def check_trainable(model: Any) -> None:
         raise DataError(
             f"Trainer needs a polyframe Model (pf.build(...)), got {type(model).__name__}"
         )
-    inputs = len(getattr(model.spec, "input_names", "x"))
-    outputs = len(getattr(model.spec, "output_names", "y"))
+    inputs = model.spec.n_inputs
+    outputs = model.spec.n_outputs
     if inputs != 1 or outputs != 1:
         raise ConfigError(
             f"Trainer trains models with one input and one output; this Graph has {inputs} "

@@ -123,13 +123,10 @@ class Trainer:
 
     def _make_steps(self) -> Any:
         """The one call into the backend's ``make_steps``."""
-        cfg, dp = self.config, self.feed.dp
+        dp = self.feed.dp
         return self.model.backend_impl.make_steps(
-            self.model.native, self.model.spec, self.optimizer, cfg.loss, cfg.metrics,
-            self.compile, clip_norm=cfg.clip_norm, clip_value=cfg.clip_value,
-            accum_steps=cfg.accum_steps, steps_per_execution=cfg.steps_per_execution,
-            precision=cfg.precision, deterministic=cfg.deterministic,
-            sync_batchnorm=cfg.sync_batchnorm, **({"placement": dp.placement} if dp else {}),
+            self.model.native, self.model.spec, self.optimizer, self.config,
+            compile=self.compile, placement=dp.placement if dp else None,
         )  # fmt: skip
 
     def barrier(self) -> None:

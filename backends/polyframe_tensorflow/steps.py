@@ -45,7 +45,7 @@ def choose_mode(spec: Any, compile: bool | None) -> str:
     if compile is False:
         return "eager"
     graph_kinds = (Conv2D, LSTM, GRU)
-    if any(isinstance(n.layer, graph_kinds) for n in getattr(spec, "nodes", ())) and (
+    if any(isinstance(n.layer, graph_kinds) for n in spec.nodes) and (
         not tf.config.list_logical_devices("GPU")
     ):
         return "graph"
@@ -102,14 +102,15 @@ class TensorFlowSteps(AbstractSteps):
     def __init__(
         self,
         model: keras.Model,
+        spec: Any,
         optimizer: Optimizer,
         config: StepConfig,
         mode: str = "xla",
         placement: Any = None,
-        spec: Any = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"mode must be one of {MODES}, got {mode!r}")
+        self.spec, self.opt_spec = spec, optimizer  # the canonical names of checkpoints
         self.placement = placement
         self.user = model  # the user's Keras model (``sync`` / ``pull`` copy to and from it)
         if placement is None:
