@@ -137,7 +137,8 @@ class TensorFlowBackend(AbstractBackend):
         **controls: Any,
     ) -> AbstractSteps:
         """Compiled steps: ``compile=True`` XLA, ``False`` eager (debugging), ``None`` XLA except
-        conv models on CPU-only machines (graph mode there, faster); see ``choose_mode``."""
+        conv models on CPU-only machines (graph mode there, faster) and bfloat16 (graph mode, as
+        under data parallelism); see ``choose_mode``."""
         from polyframe.optim import get_optimizer
         from polyframe.step_config import make_config
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
@@ -145,7 +146,7 @@ class TensorFlowBackend(AbstractBackend):
         placement = controls.pop("placement", None)
         config = make_config(spec, loss, metrics, **controls)
         opt = get_optimizer(optimizer)
-        mode = choose_mode(spec, compile)
+        mode = choose_mode(spec, compile, config.precision)
         steps = TensorFlowSteps(native, opt, config, mode, placement=placement, spec=spec)
         steps.spec, steps.opt_spec = spec, opt  # for checkpoints
         return steps

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from polyframe.spec.activations import OPS_ACTIVATIONS
+from polyframe_torch import bf16_grads
 
 Pad4 = tuple[int, int, int, int]  # F.pad order: (left, right, top, bottom)
 
@@ -78,7 +79,7 @@ class Linear(nn.Linear):
         self.act = activation(act, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(F.linear(x, self.weight, self.bias))
+        return self.act(bf16_grads.linear(x, self.weight, self.bias))
 
 
 class Conv2d(nn.Conv2d):

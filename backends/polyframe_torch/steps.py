@@ -27,8 +27,10 @@ from polyframe.errors import ConfigError
 from polyframe.metrics import compute
 from polyframe.optim import Optimizer
 from polyframe.step_config import StepConfig
+from polyframe_torch import bf16_grads
 from polyframe_torch import metrics as M
 from polyframe_torch.losses import loss_fn
+from polyframe_torch.modules import Linear
 from polyframe_torch.optimizers import FUSED_DEFAULT, make_optimizer
 
 PHASES = ("train", "eval")
@@ -93,6 +95,12 @@ class TorchSteps(AbstractSteps):
         self._fn = fn
         if config.deterministic:
             torch.use_deterministic_algorithms(True)
+        # parameters whose bfloat16 gradients are summed in float32 (polyframe_torch.bf16_grads)
+        self._bf16_params = (
+            [p for m in native.modules() if isinstance(m, Linear) for p in m.parameters(False)]
+            if config.precision == "bfloat16"
+            else []
+        )
 
     # -- helpers ------------------------------------------------------------------------
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -184,6 +192,8 @@ class TorchSteps(AbstractSteps):
             grads = [p.grad for p in self.params if p.grad is not None]
             torch._foreach_mul_(grads, 1.0 / (self._pending + n))
             self._pending = 0
+        if self._bf16_params:  # after the all-reduce and the accumulation: rounded once
+            bf16_grads.round_grads(self._bf16_params)
         self._clip()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
