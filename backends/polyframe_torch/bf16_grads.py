@@ -1,14 +1,22 @@
 """bfloat16 precision's one gradient rule on torch: weight gradients are summed in float32.
 
-Under ``torch.autocast(bfloat16)`` a Dense layer's ``x @ W.T`` runs on bfloat16 operands and
-its backward returns ``dW = dy.T @ x`` as a bfloat16 tensor: a sum over this worker's rows,
-rounded. Under data parallelism N workers would round N partial sums before the float32
-all-reduce adds them, where one worker rounds the whole batch's sum once. :func:`linear` keeps
-the bfloat16 forward but returns ``dW`` and ``db`` accumulated in float32 (the products of the
-same bfloat16 operands); :func:`round_grads` then rounds them to bfloat16 once, after the
+Under ``torch.autocast(bfloat16)`` a layer's weight gradient (Dense ``dW = dy.T @ x``, a
+convolution's, an LSTM's, an attention projection's, a layer norm's scale) comes back as a
+bfloat16 tensor: a sum over this worker's rows, rounded. Under data parallelism N workers
+would round N partial sums before the float32 all-reduce adds them, where one worker rounds the
+whole batch's sum once. Here weight gradients are accumulated in float32 instead (the products
+of the same bfloat16 operands) and :func:`round_grads` rounds them to bfloat16 once, after the
 all-reduce. That is JAX's rule (the gradient of the float32 -> bfloat16 cast of the master
-weight, applied to the global batch's float32 sum), so one worker trains as before and N
-workers train as one.
+weight, applied to the global batch's float32 sum), so N workers train as one.
+
+:func:`float32_grads` applies it to a model: Dense layers (``modules.Linear``) call
+:func:`linear`, a matmul with its own float32 backward (no extra cost); every other module that
+owns parameters is wrapped whole in :class:`_Bf16Recompute`, whose backward runs the module
+again in float32 on the bfloat16 values of its inputs and weights and differentiates that (one
+extra forward of those modules per step). Embeddings (a float32 lookup under autocast) and
+modules with buffers (batch norm: a recompute would update its statistics twice) keep
+autocast's gradients. The recompute must see the same function: wrapped modules hold no
+randomness (dropout is its own module).
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
+from torch.utils._pytree import tree_flatten, tree_unflatten
 
 BF16 = torch.bfloat16
 
@@ -67,3 +77,125 @@ def round_grads(params: list[torch.Tensor]) -> None:
     grads = [p.grad for p in params if p.grad is not None]
     for g in grads:
         g.copy_(g.to(BF16))
+
+
+class _Bf16Recompute(torch.autograd.Function):
+    """Any module's forward under bfloat16 autocast, its parameters' gradients in float32.
+
+    The forward runs the module as autocast would. The backward runs it again in float32 on
+    the bfloat16 values of its floating inputs and parameters (autocast off) and
+    differentiates that: each weight gradient is then the float32 sum of the products of the
+    same bfloat16 operands, not a bfloat16 tensor rounded per worker."""
+
+    @staticmethod
+    def forward(ctx: Any, call: Any, n_inputs: int, *tensors: torch.Tensor) -> Any:
+        ctx.call, ctx.n_inputs = call, n_inputs
+        ctx.save_for_backward(*tensors)
+        out, call.out_spec = tree_flatten(call.run(tensors[:n_inputs], tensors[n_inputs:]))
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx: Any, *douts: torch.Tensor) -> Any:
+        tensors, n = ctx.saved_tensors, ctx.n_inputs
+        leaves = [
+            t.detach().to(BF16).float().requires_grad_(ctx.needs_input_grad[2 + i])
+            if t.is_floating_point()
+            else t
+            for i, t in enumerate(tensors)
+        ]
+        with torch.enable_grad(), torch.autocast(tensors[0].device.type, enabled=False):
+            out = ctx.call.run(leaves[:n], leaves[n:])
+        pairs = [
+            (o, d.float())
+            for o, d in zip(tree_flatten(out)[0], douts, strict=True)
+            if isinstance(o, torch.Tensor) and o.requires_grad and d is not None
+        ]
+        wanted = [t for t in leaves if isinstance(t, torch.Tensor) and t.requires_grad]
+        found = torch.autograd.grad(
+            [o for o, _ in pairs], wanted, [d for _, d in pairs], allow_unused=True
+        )
+        it = iter(found)
+        grads = [next(it) if t.requires_grad else None for t in leaves]
+        # input gradients as autocast would hand them on; weight gradients float32
+        grads = [
+            g.to(t.dtype) if g is not None and i < n else g
+            for i, (g, t) in enumerate(zip(grads, tensors, strict=True))
+        ]
+        return (None, None, *grads)
+
+
+class _Call:
+    """One call of ``module`` with its tensor arguments replaceable (for the recompute)."""
+
+    def __init__(self, module: nn.Module, forward: Any, args: Any, kwargs: Any) -> None:
+        self.module, self.forward = module, forward  # forward: the module's own
+        leaves, self.spec = tree_flatten((args, kwargs))
+        self.where = [i for i, v in enumerate(leaves) if isinstance(v, torch.Tensor)]
+        self.leaves = leaves
+        self.names = [name for name, _ in module.named_parameters()]
+
+    def inputs(self) -> list[torch.Tensor]:
+        return [self.leaves[i] for i in self.where]
+
+    def run(self, inputs: Any, params: Any) -> Any:
+        leaves = list(self.leaves)
+        for i, t in zip(self.where, inputs, strict=True):
+            leaves[i] = t
+        args, kwargs = tree_unflatten(leaves, self.spec)
+        if not torch.is_autocast_enabled(params[0].device.type):  # the float32 recompute
+            named = dict(zip(self.names, params, strict=True))
+            return torch.func.functional_call(self.module, named, tuple(args), kwargs)
+        return self.forward(*args, **kwargs)
+
+
+def _recomputing(module: nn.Module, forward: Any) -> Any:
+    """``forward`` of ``module``; under bfloat16 autocast through :class:`_Bf16Recompute`."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not active(_device_type(module)):
+            return forward(*args, **kwargs)
+        call = _Call(module, forward, args, kwargs)
+        inputs = call.inputs()
+        out = _Bf16Recompute.apply(call, len(inputs), *inputs, *module.parameters())
+        return tree_unflatten(list(out), call.out_spec)
+
+    return wrapped
+
+
+def _device_type(module: nn.Module) -> str:
+    first = next(module.parameters(), None)
+    return "cpu" if first is None else first.device.type
+
+
+#: float32 gradients already: a float32 lookup under autocast
+_FLOAT32 = (nn.Embedding,)
+
+
+def float32_grads(root: nn.Module) -> list[torch.Tensor]:
+    """Give every weighted module of ``root`` the float32 weight gradient (Linear layers
+    through :func:`linear`, the others through :class:`_Bf16Recompute`); return the
+    parameters whose gradients are then to be rounded once by :func:`round_grads`.
+
+    A module that owns parameters is wrapped as a whole (its children recomputed with it);
+    modules with buffers (batch norm: the recompute would update its statistics twice) keep
+    autocast's gradient."""
+    params: list[torch.Tensor] = []
+
+    def visit(module: nn.Module) -> None:
+        own = list(module.parameters(recurse=False))
+        if isinstance(module, _FLOAT32):
+            return
+        if getattr(module, "float32_weight_grads", False):  # calls linear() itself
+            params.extend(p for p in own if p.requires_grad)
+            return
+        if own and not any(True for _ in module.buffers()):
+            if not getattr(module, "_bf16_recompute", False):
+                module.forward = _recomputing(module, module.forward)
+                module._bf16_recompute = True
+            params.extend(p for p in module.parameters() if p.requires_grad)
+            return
+        for child in module.children():
+            visit(child)
+
+    visit(root)
+    return params

@@ -74,6 +74,8 @@ class OpsActivation(nn.Module):
 class Linear(nn.Linear):
     """``nn.Linear`` followed by an activation (``act``, parameter-free)."""
 
+    float32_weight_grads = True  # under bfloat16 autocast (bf16_grads.linear)
+
     def __init__(self, in_features: int, out_features: int, bias: bool, act: str) -> None:
         super().__init__(in_features, out_features, bias=bias)
         self.act = activation(act, -1)

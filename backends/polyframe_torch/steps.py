@@ -30,7 +30,6 @@ from polyframe.step_config import StepConfig
 from polyframe_torch import bf16_grads
 from polyframe_torch import metrics as M
 from polyframe_torch.losses import loss_fn
-from polyframe_torch.modules import Linear
 from polyframe_torch.optimizers import FUSED_DEFAULT, make_optimizer
 
 PHASES = ("train", "eval")
@@ -97,9 +96,7 @@ class TorchSteps(AbstractSteps):
             torch.use_deterministic_algorithms(True)
         # parameters whose bfloat16 gradients are summed in float32 (polyframe_torch.bf16_grads)
         self._bf16_params = (
-            [p for m in native.modules() if isinstance(m, Linear) for p in m.parameters(False)]
-            if config.precision == "bfloat16"
-            else []
+            bf16_grads.float32_grads(native) if config.precision == "bfloat16" else []
         )
 
     # -- helpers ------------------------------------------------------------------------
