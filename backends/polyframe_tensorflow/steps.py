@@ -145,10 +145,12 @@ class TensorFlowSteps(AbstractSteps):
         self.model = model
         self.config = config
         if config.precision == "bfloat16":
-            for layer in model.layers:
+            for layer in model._flatten_layers(include_self=False):  # nested layers too
                 layer.dtype_policy = "mixed_bfloat16"
         # gradients summed in float32, rounded to bfloat16 after the all-reduce (bf16_grads)
-        self._bf16_mask = bf16_grads.mask(model) if config.precision == "bfloat16" else []
+        bf16 = config.precision == "bfloat16"
+        self._bf16_mask = bf16_grads.mask(model) if bf16 else []
+        self._bf16_layers = bf16_grads.recompute_layers(model) if bf16 else []
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
         self.optimizer = keras_optimizer(optimizer)
@@ -213,7 +215,7 @@ class TensorFlowSteps(AbstractSteps):
         return tf.cast(self.model(x, training=training), tf.float32)
 
     def _grads(self, x: Any, y: Any, w: Any) -> tuple[Any, Any, list[Any]]:
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, bf16_grads.recomputing(self._bf16_layers):
             out = self._outputs(x, True)
             loss = batch_loss(self.config.loss, out, y, w)
         grads = tape.gradient(loss, self.model.trainable_variables)
@@ -272,7 +274,7 @@ class TensorFlowSteps(AbstractSteps):
         """This replica's part of the global loss ``sum(w * l) / n`` and its gradients; the
         counts of its ``real`` rows (a replica without examples runs one row of weight 0)."""
         rows = tf.cast(tf.shape(x)[0], tf.float32)
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, bf16_grads.recomputing(self._bf16_layers):
             out = self._outputs(x, True)
             loss = batch_loss(self.config.loss, out, y, w)
             part = loss * rows / n

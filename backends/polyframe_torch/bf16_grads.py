@@ -21,6 +21,8 @@ randomness (dropout is its own module).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -171,15 +173,16 @@ def _device_type(module: nn.Module) -> str:
 _FLOAT32 = (nn.Embedding,)
 
 
-def float32_grads(root: nn.Module) -> list[torch.Tensor]:
-    """Give every weighted module of ``root`` the float32 weight gradient (Linear layers
-    through :func:`linear`, the others through :class:`_Bf16Recompute`); return the
-    parameters whose gradients are then to be rounded once by :func:`round_grads`.
+def float32_grads(root: nn.Module) -> tuple[list[torch.Tensor], list[nn.Module]]:
+    """Which parts of ``root`` get the float32 weight gradient: the parameters whose gradients
+    :func:`round_grads` is to round once, and the modules :func:`recomputing` is to wrap
+    (Linear layers call :func:`linear` themselves).
 
     A module that owns parameters is wrapped as a whole (its children recomputed with it);
     modules with buffers (batch norm: the recompute would update its statistics twice) keep
     autocast's gradient."""
     params: list[torch.Tensor] = []
+    modules: list[nn.Module] = []
 
     def visit(module: nn.Module) -> None:
         own = list(module.parameters(recurse=False))
@@ -189,13 +192,25 @@ def float32_grads(root: nn.Module) -> list[torch.Tensor]:
             params.extend(p for p in own if p.requires_grad)
             return
         if own and not any(True for _ in module.buffers()):
-            if not getattr(module, "_bf16_recompute", False):
-                module.forward = _recomputing(module, module.forward)
-                module._bf16_recompute = True
+            modules.append(module)
             params.extend(p for p in module.parameters() if p.requires_grad)
             return
         for child in module.children():
             visit(child)
 
     visit(root)
-    return params
+    return params, modules
+
+
+@contextlib.contextmanager
+def recomputing(modules: list[nn.Module]) -> Iterator[None]:
+    """While active, ``modules`` run through :class:`_Bf16Recompute` under bfloat16 autocast
+    (their ``forward`` is replaced on the instance and restored after, so copies and pickles
+    of the model never see the wrapper)."""
+    for module in modules:
+        module.forward = _recomputing(module, module.forward)
+    try:
+        yield
+    finally:
+        for module in modules:
+            del module.forward

@@ -95,8 +95,8 @@ class TorchSteps(AbstractSteps):
         if config.deterministic:
             torch.use_deterministic_algorithms(True)
         # parameters whose bfloat16 gradients are summed in float32 (polyframe_torch.bf16_grads)
-        self._bf16_params = (
-            bf16_grads.float32_grads(native) if config.precision == "bfloat16" else []
+        self._bf16_params, self._bf16_modules = (
+            bf16_grads.float32_grads(native) if config.precision == "bfloat16" else ([], [])
         )
 
     # -- helpers ------------------------------------------------------------------------
@@ -151,7 +151,8 @@ class TorchSteps(AbstractSteps):
         x, y = self._inputs(x), self._targets(y)
         self._net = self._train_net
         try:
-            loss, out = self._fn(x, y, w)
+            with bf16_grads.recomputing(self._bf16_modules):
+                loss, out = self._fn(x, y, w)
         finally:
             self._net = self.native
         n, scale = x.shape[0], 1.0
