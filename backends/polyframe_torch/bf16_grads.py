@@ -67,9 +67,16 @@ def active(device_type: str) -> bool:
     )
 
 
+#: whether a batch is split over workers now (set by :func:`recomputing`)
+_split = False
+
+
 def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
-    """``F.linear``; under bfloat16 autocast with float32 weight and bias gradients."""
-    if active(x.device.type):
+    """``F.linear``; under bfloat16 autocast with float32 weight and bias gradients when the
+    step's gradient is summed over parts (:func:`recomputing`). Otherwise autocast's own bfloat16 matmul already sums
+    the whole batch in float32 and rounds once (the same numbers, measured bit-identical on
+    CPU), and is faster: ~1.4x per MLP step than a float32 weight-gradient matmul."""
+    if _split and active(x.device.type):
         return _Bf16Linear.apply(x, w, b)
     return F.linear(x, w, b)
 
@@ -173,14 +180,18 @@ def _device_type(module: nn.Module) -> str:
 _FLOAT32 = (nn.Embedding,)
 
 
-def float32_grads(root: nn.Module) -> tuple[list[torch.Tensor], list[nn.Module]]:
-    """Which parts of ``root`` get the float32 weight gradient: the parameters whose gradients
-    :func:`round_grads` is to round once, and the modules :func:`recomputing` is to wrap
-    (Linear layers call :func:`linear` themselves).
+def float32_grads(
+    root: nn.Module,
+) -> tuple[list[torch.Tensor], list[torch.Tensor], list[nn.Module]]:
+    """Which parts of ``root`` get the float32 weight gradient: the parameters of Linear
+    layers (which call :func:`linear` themselves) and of the other weighted modules, whose
+    gradients :func:`round_grads` is to round once, and the modules :func:`recomputing` is
+    to wrap.
 
     A module that owns parameters is wrapped as a whole (its children recomputed with it);
     modules with buffers (batch norm: the recompute would update its statistics twice) keep
     autocast's gradient."""
+    dense: list[torch.Tensor] = []
     params: list[torch.Tensor] = []
     modules: list[nn.Module] = []
 
@@ -189,7 +200,7 @@ def float32_grads(root: nn.Module) -> tuple[list[torch.Tensor], list[nn.Module]]
         if isinstance(module, _FLOAT32):
             return
         if getattr(module, "float32_weight_grads", False):  # calls linear() itself
-            params.extend(p for p in own if p.requires_grad)
+            dense.extend(p for p in own if p.requires_grad)
             return
         if own and not any(True for _ in module.buffers()):
             modules.append(module)
@@ -199,18 +210,23 @@ def float32_grads(root: nn.Module) -> tuple[list[torch.Tensor], list[nn.Module]]
             visit(child)
 
     visit(root)
-    return params, modules
+    return dense, params, modules
 
 
 @contextlib.contextmanager
-def recomputing(modules: list[nn.Module]) -> Iterator[None]:
+def recomputing(modules: list[nn.Module], split: bool) -> Iterator[None]:
     """While active, ``modules`` run through :class:`_Bf16Recompute` under bfloat16 autocast
     (their ``forward`` is replaced on the instance and restored after, so copies and pickles
-    of the model never see the wrapper)."""
+    of the model never see the wrapper); ``split``: the step's gradient is summed over parts
+    (workers, or micro-batches of ``accum_steps``): Dense layers then take :func:`linear`'s
+    float32 path, so that the sum is rounded once."""
+    global _split
     for module in modules:
         module.forward = _recomputing(module, module.forward)
+    _split = split
     try:
         yield
     finally:
+        _split = False
         for module in modules:
             del module.forward

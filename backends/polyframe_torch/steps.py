@@ -95,9 +95,12 @@ class TorchSteps(AbstractSteps):
         if config.deterministic:
             torch.use_deterministic_algorithms(True)
         # parameters whose bfloat16 gradients are summed in float32 (polyframe_torch.bf16_grads)
-        self._bf16_params, self._bf16_modules = (
-            bf16_grads.float32_grads(native) if config.precision == "bfloat16" else ([], [])
+        dense, weighted, self._bf16_modules = (
+            bf16_grads.float32_grads(native) if config.precision == "bfloat16" else ([], [], [])
         )
+        # Dense layers' gradients are float32 sums only when the step's gradient has parts
+        self._split = placement is not None or config.accum_steps > 1
+        self._bf16_params = dense + weighted if self._split else weighted
 
     # -- helpers ------------------------------------------------------------------------
     def _inputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -151,7 +154,7 @@ class TorchSteps(AbstractSteps):
         x, y = self._inputs(x), self._targets(y)
         self._net = self._train_net
         try:
-            with bf16_grads.recomputing(self._bf16_modules):
+            with bf16_grads.recomputing(self._bf16_modules, self._split):
                 loss, out = self._fn(x, y, w)
         finally:
             self._net = self.native
