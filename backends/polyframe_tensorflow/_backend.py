@@ -141,10 +141,11 @@ class TensorFlowBackend(AbstractBackend):
         placement: Any = None,
     ) -> AbstractSteps:
         """Compiled steps: ``compile=True`` XLA, ``False`` eager (debugging), ``None`` XLA except
-        conv models on CPU-only machines (graph mode there, faster); see ``choose_mode``."""
+        conv models on CPU-only machines (graph mode there, faster) and bfloat16 (graph mode, as
+        under data parallelism); see ``choose_mode``."""
         from polyframe.optim import get_optimizer
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
 
-        mode = choose_mode(spec, compile)
+        mode = choose_mode(spec, compile, config.precision)
         opt = get_optimizer(optimizer)
         return TensorFlowSteps(native, spec, opt, config, mode, placement=placement)
