@@ -96,6 +96,18 @@ class AbstractSteps(abc.ABC):
     def load_rng_state(self, state: dict[str, np.ndarray]) -> None:
         """Restore streams saved by :meth:`rng_state` (on the same backend)."""
 
+    def train_sums(self) -> dict[str, np.ndarray]:
+        """The training phase's running sums since the last ``results("train")``, without
+        resetting them: ``loss`` (the loss sum), ``samples`` and ``count.<name>`` (the metric
+        counts). A mid-epoch checkpoint saves them, so that the resumed epoch's logs cover
+        the whole epoch; ``{}`` where the backend cannot (the resumed epoch then logs only
+        its steps after the resume)."""
+        return {}
+
+    def load_train_sums(self, sums: dict[str, np.ndarray]) -> None:
+        """Replace the training phase's running sums with what :meth:`train_sums` returned
+        (same keys, shapes and dtypes: the caller checks them)."""
+
 
 class AbstractBackend(abc.ABC):
     """What a framework plug-in implements. Parameters cross it in the canonical layout."""

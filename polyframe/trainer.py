@@ -95,10 +95,11 @@ class Trainer:
         if self.strategy:
             self.feed.set_data_parallel(DataParallel(model.backend, devices))
 
-    @property
-    def loss(self) -> Loss:
-        """The loss (with ``class_weight`` folded in once ``fit`` was given one)."""
-        return self.feed.loss
+    loss = property(
+        lambda self: self.feed.loss,
+        lambda self, value: setattr(self.feed, "loss", value),
+        doc="The loss (with ``class_weight`` folded in once ``fit`` was given one).",
+    )
 
     @property
     def is_main(self) -> bool:

@@ -271,6 +271,22 @@ class JaxSteps(AbstractSteps):
         opt_state.import_state(self, state)
         self.opt_state = self._place(self.opt_state)
 
+    def train_sums(self) -> dict[str, np.ndarray]:
+        """The training sums since the last ``results("train")`` (one device; data parallel:
+        ``{}``)."""
+        if self.placement is not None:
+            return {}
+        acc = jax.device_get(self._acc["train"])
+        counts = {f"count.{k}": np.asarray(v) for k, v in acc.items() if k != "loss"}
+        samples = np.asarray(self._count["train"], np.int64)
+        return {"loss": np.asarray(acc["loss"]), "samples": samples, **counts}
+
+    def load_train_sums(self, sums: dict[str, np.ndarray]) -> None:
+        """Replace the training sums (what :meth:`train_sums` returned)."""
+        acc = {"loss": jnp.asarray(sums["loss"])}
+        acc.update({k: jnp.asarray(sums[f"count.{k}"]) for k in self._acc["train"] if k != "loss"})
+        self._acc["train"], self._count["train"] = acc, int(sums["samples"])
+
     def rng_state(self) -> dict[str, Any]:
         """The dropout streams' keys and counters."""
         from polyframe_jax import opt_state

@@ -445,6 +445,24 @@ class TensorFlowSteps(AbstractSteps):
 
         opt_state.import_state(self, state)
 
+    def train_sums(self) -> dict[str, np.ndarray]:
+        """The training sums since the last ``results("train")`` (one device; data parallel
+        keeps per-replica sums: ``{}``)."""
+        if self.placement is not None:
+            return {}
+        acc = self._acc["train"]
+        counts = {f"count.{k}": v.numpy().copy() for k, v in acc.counts.items()}
+        samples = np.asarray(acc.samples, np.int64)
+        return {"loss": np.asarray(acc.loss.numpy()), "samples": samples, **counts}
+
+    def load_train_sums(self, sums: dict[str, np.ndarray]) -> None:
+        """Replace the training sums (what :meth:`train_sums` returned)."""
+        acc = self._acc["train"]
+        acc.loss.assign(sums["loss"])
+        for k, v in acc.counts.items():
+            v.assign(sums[f"count.{k}"])
+        acc.samples = int(sums["samples"])
+
     def rng_state(self) -> dict[str, Any]:
         """The dropout layers' seed-generator states."""
         from polyframe_tensorflow import opt_state

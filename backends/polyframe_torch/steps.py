@@ -275,6 +275,24 @@ class TorchSteps(AbstractSteps):
 
         opt_state.import_state(self, state)
 
+    def train_sums(self) -> dict[str, np.ndarray]:
+        """The training sums since the last ``results("train")`` (one device; data parallel
+        keeps per-process sums: ``{}``)."""
+        if self.placement is not None:
+            return {}
+        acc = self._acc["train"]
+        counts = {f"count.{k}": v.cpu().numpy().copy() for k, v in acc.counts.items()}
+        samples = np.asarray(acc.samples, np.int64)
+        return {"loss": acc.loss.cpu().numpy().copy(), "samples": samples, **counts}
+
+    def load_train_sums(self, sums: dict[str, np.ndarray]) -> None:
+        """Replace the training sums (what :meth:`train_sums` returned)."""
+        acc = self._acc["train"]
+        acc.loss.copy_(torch.from_numpy(np.asarray(sums["loss"])))
+        for k, v in acc.counts.items():
+            v.copy_(torch.from_numpy(np.asarray(sums[f"count.{k}"])))
+        acc.samples = int(sums["samples"])
+
     def rng_state(self) -> dict[str, Any]:
         """torch's generator states (dropout masks)."""
         from polyframe_torch import opt_state

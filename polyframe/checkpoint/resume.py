@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from polyframe.checkpoint import train_sums
 from polyframe.checkpoint.directory import resolve
 from polyframe.checkpoint.load import check_params
 from polyframe.errors import CheckpointError
@@ -87,8 +88,13 @@ def restore(trainer: Any, path: str | Path, loader: Any) -> int:
     steps = trainer.steps
     steps.pull()
     steps.load_optimizer_state(ckpt.optimizer)
-    if ckpt.manifest.get("backend") == model.backend and ckpt.rng:
+    same_backend = ckpt.manifest.get("backend") == model.backend
+    if same_backend and ckpt.rng:
         steps.load_rng_state(ckpt.rng)
+    if same_backend and step_in_epoch and "train_sums" in training:  # the epoch's sums so far
+        sums = train_sums.decode(training["train_sums"], steps.train_sums(), where)
+        if sums is not None:
+            steps.load_train_sums(sums)
     trainer.state.load_manifest(training, step_in_epoch)  # position, lr, history, callbacks
     trainer.resume_info = {
         "path": where,

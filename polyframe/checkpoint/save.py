@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from polyframe.checkpoint import format as fmt
+from polyframe.checkpoint import train_sums
 from polyframe.checkpoint.atomic import write_directory
 from polyframe.optim_state import STEP
 
@@ -39,6 +40,9 @@ def _training_section(trainer: Any) -> dict[str, Any]:
         "metrics": [str(m) for m in trainer.metrics],
         **state,  # lr_state (LearningRateScheduler / ReduceLROnPlateau), history, callbacks
     }
+    sums = trainer.steps.train_sums() if section["step_in_epoch"] else {}
+    if sums:  # mid-epoch: the epoch's loss and metric sums so far
+        section["train_sums"] = train_sums.encode(sums)
     if loader is not None:
         section["loader"] = {
             "seed": loader.seed,
@@ -101,4 +105,3 @@ def save(
     if trainer is not None:
         trainer.barrier()  # the checkpoint is complete before any process goes on
     return Path(path)
-

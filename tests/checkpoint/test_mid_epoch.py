@@ -40,7 +40,10 @@ def test_mid_epoch_resume_is_bitwise(backend: str, tmp_path: Path) -> None:
     for k in a:
         np.testing.assert_array_equal(b[k], a[k], err_msg=f"{k}: saving changed the run")
         np.testing.assert_array_equal(c[k], a[k], err_msg=f"{k}: the resumed run differs")
-    assert h_resumed.epoch == [0, 1]  # the resumed epoch's log covers its last 2 steps only
+    assert h_resumed.epoch == [0, 1]
+    # the resumed epoch's logs cover the whole epoch: its sums so far were saved and restored
+    assert h_resumed.history == h_straight.history
+    assert sorted(training["train_sums"]) == ["count.correct", "loss", "samples"]
 
 
 def test_every_steps_flag_and_bad_values(tmp_path: Path) -> None:
