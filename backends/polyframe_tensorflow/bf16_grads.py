@@ -9,6 +9,13 @@ products of the same bfloat16 operands); :func:`round_grads` rounds them to bflo
 after the all-reduce. That is JAX's rule (the gradient of the float32 -> bfloat16 cast of the
 master weight, applied to the global batch's float32 sum), so one replica trains as before
 and N replicas train as one. Other dtype policies run Keras' own ``Dense.call``.
+
+Every other top-level layer with weights (convolutions, LSTM/GRU, attention, transformer
+blocks, norms; see :func:`recompute_layers`) runs, while a train step is traced
+(:func:`recomputing`), through a ``tf.custom_gradient`` whose gradient runs the layer again in
+float32 on the bfloat16 values of its inputs and weights (``keras.StatelessScope`` maps the
+variables to those values) and differentiates that: float32 weight gradients, at the cost of
+one extra forward of those layers per step.
 """
 
 from __future__ import annotations

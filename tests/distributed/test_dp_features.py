@@ -10,6 +10,7 @@ references run in this process meanwhile (and are shared with test_dp_parity).""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,17 @@ def _job(backend: str, tmp: Path) -> dict[str, Any]:
                 u = job.checkpoint_run(backend, None, 4, tmp / f"{backend}-u")
                 result["uninterrupted"] = u
                 proc.wait(timeout=600)
+            except subprocess.TimeoutExpired:  # fail every case at once, not 600 s each
+                _FAILED[backend] = f"the 2-worker {backend} job took over 600 s"
+                raise
             finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+                if proc.poll() is None:  # SIGTERM first: torch's launcher then stops its workers
+                    proc.terminate()
+                    try:
+                        proc.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
         if proc.returncode != 0:
             err = log.read_text()[-3000:]
             _FAILED[backend] = f"the 2-worker {backend} job failed: {err}"
