@@ -19,12 +19,14 @@ import numpy as np
 from polyframe.callbacks import Callback, History, PrintProgress, ProgressBar
 from polyframe.data.loader import Loader
 from polyframe.errors import ConfigError, DataError
+from polyframe.loss_scale import LossScale
 from polyframe.losses import Loss, check_targets, get_loss, sample_weights
 from polyframe.metrics import check_metrics, plan
 from polyframe.model import Model, check_inputs
 from polyframe.optim import Optimizer, get_optimizer
 from polyframe.schedules import Schedule, get_schedule
 from polyframe.step_config import StepConfig
+from polyframe.threads import set_threads
 
 Batch = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
 
@@ -78,7 +80,10 @@ class Trainer:
     ``clip_norm`` / ``clip_value``: gradient clipping (global norm / element-wise).
     ``accum_steps``: micro-batches of ``batch_size`` per optimizer step.
     ``steps_per_execution``: optimizer steps per compiled call (JAX and TensorFlow fuse them).
-    ``precision``: ``"float32"`` or ``"bfloat16"`` (bfloat16 compute, float32 master weights).
+    ``precision``: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (that compute type, float32
+    master weights; float16 with dynamic loss scaling, set by ``loss_scale``: a
+    ``pf.LossScale``, docs/training.md#precision).
+    ``threads``: ``pf.set_threads(threads)`` first (intra/inter-op threads of every framework).
     ``deterministic``: ask the framework for deterministic kernels.
     ``strategy="data_parallel"`` (``devices``: workers in this process): the same compiled
     steps placed over the framework's data-parallel engine (docs/distributed.md); every
@@ -105,7 +110,11 @@ class Trainer:
         strategy: str | None = None,
         devices: int | None = None,
         sync_batchnorm: bool = False,
+        loss_scale: LossScale | None = None,
+        threads: int | None = None,
     ) -> None:
+        if threads is not None:
+            set_threads(threads)
         if not isinstance(model, Model):
             raise DataError(
                 f"Trainer needs a polyframe Model (pf.build(...)), got {type(model).__name__}"
@@ -133,6 +142,7 @@ class Trainer:
             precision=precision,
             deterministic=deterministic,
             sync_batchnorm=bool(sync_batchnorm),
+            loss_scale=LossScale() if loss_scale is None else loss_scale,
         )
         if accum_steps > 1 and steps_per_execution > 1:
             raise ConfigError("accum_steps and steps_per_execution cannot both be > 1; choose one")
@@ -195,6 +205,7 @@ class Trainer:
                 precision=cfg.precision,
                 deterministic=cfg.deterministic,
                 sync_batchnorm=cfg.sync_batchnorm,
+                loss_scale=cfg.loss_scale,
                 **({"placement": self._dp.placement} if self._dp else {}),
             )
         return self._steps

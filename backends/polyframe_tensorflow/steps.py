@@ -4,8 +4,12 @@ The learning rate enters as a float32 tensor argument (no retrace when it change
 sum and metric counts accumulate in float64 ``tf.Variable``\\ s inside the compiled step, and
 only :meth:`TensorFlowSteps.results` reads them back. Gradient accumulation keeps the summed
 gradients in variables; ``steps_per_execution`` runs several steps in one compiled call (a
-``tf.while_loop``); ``bfloat16`` precision gives the Keras layers the ``mixed_bfloat16`` dtype
-policy (float32 variables, bfloat16 compute).
+``tf.while_loop``); ``bfloat16`` / ``float16`` precision gives the Keras layers the
+``mixed_bfloat16`` / ``mixed_float16`` dtype policy (float32 variables, low-precision compute).
+``float16`` adds dynamic loss scaling by polyframe's one rule (polyframe/loss_scale.py),
+written here with two variables and a ``tf.cond`` (Keras' ``LossScaleOptimizer`` keeps the same
+rule, but it unscales inside ``apply``, after polyframe's clipping, which must see unscaled
+gradients; and its variables cannot be assigned in a mirrored replica context).
 
 Data parallelism is a placement of these same steps (``polyframe_tensorflow.distributed``):
 the steps keep a mirrored copy of the Keras model made inside the strategy's scope, and each
@@ -21,6 +25,7 @@ import numpy as np
 
 from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
+from polyframe.loss_scale import BACKOFF, GOOD_STEPS, GROWTH, SCALE
 from polyframe.metrics import compute
 from polyframe.optim import Optimizer
 from polyframe.spec.conv import Conv2D
@@ -136,9 +141,9 @@ class TensorFlowSteps(AbstractSteps):
     def _build(self, model: Any, optimizer: Optimizer, config: StepConfig, mode: str) -> None:
         self.model = model
         self.config = config
-        if config.precision == "bfloat16":
+        if config.precision in ("bfloat16", "float16"):
             for layer in model.layers:
-                layer.dtype_policy = "mixed_bfloat16"
+                layer.dtype_policy = f"mixed_{config.precision}"
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
         self.optimizer = keras_optimizer(optimizer)
@@ -153,6 +158,16 @@ class TensorFlowSteps(AbstractSteps):
             }
         )
         self._acc = {phase: _Accumulators(phase, config, **local) for phase in PHASES}
+        self._scale: tf.Variable | None = None  # float16: the loss scale and its good steps
+        if config.precision == "float16":
+            # every replica computes the same value (from all-reduced gradients)
+            same = {} if self.placement is None else {
+                "aggregation": tf.VariableAggregation.ONLY_FIRST_REPLICA
+            }
+            self._scale = tf.Variable(
+                float(config.loss_scale.initial), dtype=tf.float32, trainable=False, **same
+            )
+            self._good = tf.Variable(0, dtype=tf.int64, trainable=False, **same)
         self._gacc: list[tf.Variable] = []
         if config.accum_steps > 1:
             self._gacc = [
@@ -202,11 +217,16 @@ class TensorFlowSteps(AbstractSteps):
     def _outputs(self, x: Any, training: bool) -> Any:
         return tf.cast(self.model(x, training=training), tf.float32)
 
+    def _scaled(self, loss: Any) -> Any:
+        """The loss the gradients are taken of (times the loss scale under float16)."""
+        return loss if self._scale is None else loss * self._scale
+
     def _grads(self, x: Any, y: Any, w: Any) -> tuple[Any, Any, list[Any]]:
         with tf.GradientTape() as tape:
             out = self._outputs(x, True)
             loss = batch_loss(self.config.loss, out, y, w)
-        grads = tape.gradient(loss, self.model.trainable_variables)
+            scaled = self._scaled(loss)
+        grads = tape.gradient(scaled, self.model.trainable_variables)
         # Embedding gradients come as IndexedSlices; torch's (canonical) update rules are dense
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         self._acc["train"].add(out, y, loss)
@@ -226,8 +246,31 @@ class TensorFlowSteps(AbstractSteps):
         self._apply(grads)
         return loss
 
-    def _apply_update(self, grads: list[Any]) -> None:
-        self.optimizer.apply(clip(grads, self.config), self.model.trainable_variables)
+    def _apply_update(self, grads: list[Any], factor: float = 1.0) -> None:
+        """Clip and apply (``factor`` multiplies the clipped gradients: data parallel).
+        float16: unscale first, skip the update when a gradient is inf/nan, move the scale."""
+        variables = self.model.trainable_variables
+        if self._scale is None:
+            grads = clip(grads, self.config)
+            self.optimizer.apply([g * factor for g in grads] if factor != 1.0 else grads, variables)
+            return
+        inv = 1.0 / self._scale
+        grads = [g * tf.cast(inv, g.dtype) for g in grads]
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in grads]))
+
+        def update() -> Any:
+            clipped = clip(grads, self.config)
+            self.optimizer.apply([g * factor for g in clipped], variables)
+            return tf.constant(True)
+
+        tf.cond(finite, update, lambda: tf.constant(False))
+        good = tf.where(finite, self._good + 1, tf.constant(0, tf.int64))
+        grow = tf.equal(good, self.config.loss_scale.growth_interval)
+        scale = self._scale.read_value()
+        self._scale.assign(
+            tf.where(finite, tf.where(grow, scale * GROWTH, scale), scale * BACKOFF)
+        )
+        self._good.assign(tf.where(grow, tf.constant(0, tf.int64), good))
 
     def _accumulate_step(self, x: Any, y: Any, w: Any = None) -> Any:
         loss, _, grads = self._grads(x, y, w)
@@ -261,7 +304,8 @@ class TensorFlowSteps(AbstractSteps):
             out = self._outputs(x, True)
             loss = batch_loss(self.config.loss, out, y, w)
             part = loss * rows / n
-        grads = tape.gradient(part, self.model.trainable_variables)
+            scaled = self._scaled(part)
+        grads = tape.gradient(scaled, self.model.trainable_variables)
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         self._acc["train"].add(out[:real], y[:real], None, total=loss * rows)
         return part, grads
@@ -275,10 +319,9 @@ class TensorFlowSteps(AbstractSteps):
                 a.assign(tf.zeros_like(a))
             self._pending.assign(0.0)
         ctx = tf.distribute.get_replica_context()
-        grads = clip(ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads), self.config)
+        grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
         # Keras' optimizer sums the replicas' gradients again: hand it 1/replicas of each
-        scale = 1.0 / ctx.num_replicas_in_sync
-        self.optimizer.apply([g * scale for g in grads], self.model.trainable_variables)
+        self._apply_update(grads, 1.0 / ctx.num_replicas_in_sync)
         return part
 
     def _dp_replica_accumulate(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
@@ -414,17 +457,30 @@ class TensorFlowSteps(AbstractSteps):
         self._acc["eval"].loss.numpy()
 
     # -- checkpoints (polyframe_tensorflow.opt_state) ---------------------------------------------------
+    def loss_scale_state(self) -> dict[str, np.ndarray]:
+        """The float16 loss scale and its count of good steps (``{}`` in other precisions)."""
+        if self._scale is None:
+            return {}
+        return {
+            SCALE: np.asarray(self._scale.numpy(), np.float32),
+            GOOD_STEPS: np.asarray(int(self._good.numpy()), np.int64),
+        }
+
     def optimizer_state(self) -> dict[str, Any]:
-        """The optimizer state in canonical names and layout."""
+        """The optimizer state in canonical names and layout (with the loss scale)."""
         from polyframe_tensorflow import opt_state
 
-        return opt_state.export_state(self)
+        return {**opt_state.export_state(self), **self.loss_scale_state()}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        """Replace the optimizer state by a canonical one."""
+        """Replace the optimizer state by a canonical one; a loss scale in it is restored
+        (float16; one missing, as in a float32 checkpoint, leaves the scale as it is)."""
         from polyframe_tensorflow import opt_state
 
         opt_state.import_state(self, state)
+        if self._scale is not None and SCALE in state:
+            self._scale.assign(float(np.asarray(state[SCALE])))
+            self._good.assign(int(np.asarray(state[GOOD_STEPS])))
 
     def rng_state(self) -> dict[str, Any]:
         """The dropout layers' seed-generator states."""
