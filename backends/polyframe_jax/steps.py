@@ -7,7 +7,8 @@ argument, so changing it never recompiles. Loss sums and metric counts stay on t
 until :meth:`JaxSteps.results`; :meth:`JaxSteps.sync` writes the trained state back into the
 module. ``steps_per_execution`` runs several steps in one call with ``jax.lax.scan``;
 ``bfloat16`` / ``float16`` precision casts the parameters and inputs to that type inside the
-step (the float32 parameters are the master copy and receive float32 gradients). ``float16``
+step and makes it the compute ``dtype`` of the Dense/Conv/Embed modules in the step's graphdefs
+(the float32 parameters are the master copy and receive float32 gradients). ``float16``
 adds dynamic loss scaling by polyframe's one rule (polyframe/loss_scale.py), written here as a
 few ``jnp.where``\ s: its state ``{"scale", "good"}`` travels with the optimizer state
 through the jitted steps, and a step with non-finite gradients keeps the old parameters and
@@ -61,6 +62,26 @@ def clip(grads: Any, config: StepConfig) -> Any:
     return grads
 
 
+#: Low compute precisions -> their JAX dtype.
+_LOW = {"bfloat16": jnp.bfloat16, "float16": jnp.float16}
+#: Modules whose ``dtype`` is their compute type (they promote inputs and kernel to it).
+_COMPUTING = (nnx.Linear, nnx.Conv, nnx.ConvTranspose, nnx.Embed)
+
+
+def _compute_dtype(model: nnx.Module, dtype: Any) -> list[tuple[Any, Any]]:
+    """Set the compute ``dtype`` of the matmul/conv/embedding modules of ``model`` (for the
+    step's graphdefs, split right after) and return what to restore; normalization layers
+    keep float32 statistics, as Keras' mixed policies do."""
+    if dtype is None:
+        return []
+    changed = []
+    for _, module in nnx.iter_modules(model):
+        if isinstance(module, _COMPUTING) and getattr(module, "dtype", None) is not None:
+            changed.append((module, module.dtype))
+            module.dtype = dtype
+    return changed
+
+
 class JaxSteps(AbstractSteps):
     """Steps for one ``nnx.Module``; see the module docstring for the design."""
 
@@ -76,6 +97,7 @@ class JaxSteps(AbstractSteps):
         self.config = config
         self.placement = placement
         saved = mode_of(model)
+        dtypes = _compute_dtype(model, _LOW.get(config.precision))
         try:
             model.train()
             self._gd_train, params, rest = nnx.split(model, nnx.Param, ...)
@@ -83,6 +105,8 @@ class JaxSteps(AbstractSteps):
             self._gd_eval = nnx.graphdef(model)
         finally:
             restore_mode(saved)
+            for module, dtype in dtypes:
+                module.dtype = dtype
         self.params, self.rest = self._place(_copy(params)), self._place(_copy(rest))
         self._tx = direction(optimizer)
         self.opt_state = self._place(self._tx.init(self.params))
@@ -126,7 +150,7 @@ class JaxSteps(AbstractSteps):
         return new
 
     def _cast(self, tree: Any) -> Any:
-        dtype = {"bfloat16": jnp.bfloat16, "float16": jnp.float16}.get(self.config.precision)
+        dtype = _LOW.get(self.config.precision)
         if dtype is None:
             return tree
         return jax.tree.map(
@@ -203,7 +227,8 @@ class JaxSteps(AbstractSteps):
         return self._add(acc, out, batch_loss(per_sample_loss(self.config.loss, out, y), None), y)
 
     def _predict_fn(self, params, rest, x):
-        return nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
+        out = nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
+        return out.astype(jnp.float32) if out.dtype in (jnp.float16, jnp.bfloat16) else out
 
     # -- AbstractSteps -------------------------------------------------------------------
     def _lr_array(self, lr: float) -> jax.Array:

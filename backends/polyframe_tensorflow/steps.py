@@ -161,9 +161,11 @@ class TensorFlowSteps(AbstractSteps):
         self._scale: tf.Variable | None = None  # float16: the loss scale and its good steps
         if config.precision == "float16":
             # every replica computes the same value (from all-reduced gradients)
-            same = {} if self.placement is None else {
-                "aggregation": tf.VariableAggregation.ONLY_FIRST_REPLICA
-            }
+            same = (
+                {}
+                if self.placement is None
+                else {"aggregation": tf.VariableAggregation.ONLY_FIRST_REPLICA}
+            )
             self._scale = tf.Variable(
                 float(config.loss_scale.initial), dtype=tf.float32, trainable=False, **same
             )
@@ -267,9 +269,7 @@ class TensorFlowSteps(AbstractSteps):
         good = tf.where(finite, self._good + 1, tf.constant(0, tf.int64))
         grow = tf.equal(good, self.config.loss_scale.growth_interval)
         scale = self._scale.read_value()
-        self._scale.assign(
-            tf.where(finite, tf.where(grow, scale * GROWTH, scale), scale * BACKOFF)
-        )
+        self._scale.assign(tf.where(finite, tf.where(grow, scale * GROWTH, scale), scale * BACKOFF))
         self._good.assign(tf.where(grow, tf.constant(0, tf.int64), good))
 
     def _accumulate_step(self, x: Any, y: Any, w: Any = None) -> Any:
