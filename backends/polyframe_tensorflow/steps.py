@@ -256,9 +256,7 @@ class TensorFlowSteps(AbstractSteps):
             grads = clip(grads, self.config)
             self.optimizer.apply([g * factor for g in grads] if factor != 1.0 else grads, variables)
             return
-        inv = 1.0 / self._scale
-        grads = [g * tf.cast(inv, g.dtype) for g in grads]
-        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in grads]))
+        grads, finite = self._unscale(grads)
 
         def update() -> Any:
             clipped = clip(grads, self.config)
@@ -266,6 +264,17 @@ class TensorFlowSteps(AbstractSteps):
             return tf.constant(True)
 
         tf.cond(finite, update, lambda: tf.constant(False))
+        self._move_scale(finite)
+
+    def _unscale(self, grads: list[Any]) -> tuple[list[Any], Any]:
+        """float16: the gradients divided by the loss scale, and whether all are finite."""
+        inv = 1.0 / self._scale
+        grads = [g * tf.cast(inv, g.dtype) for g in grads]
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in grads]))
+        return grads, finite
+
+    def _move_scale(self, finite: Any) -> None:
+        """The loss-scale rule (polyframe/loss_scale.py) after a step (``finite``: applied)."""
         good = tf.where(finite, self._good + 1, tf.constant(0, tf.int64))
         grow = tf.equal(good, self.config.loss_scale.growth_interval)
         scale = self._scale.read_value()
@@ -310,7 +319,8 @@ class TensorFlowSteps(AbstractSteps):
         self._acc["train"].add(out[:real], y[:real], None, total=loss * rows)
         return part, grads
 
-    def _dp_replica_train(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+    def _dp_reduced_grads(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        """This replica's loss part and the all-reduced (accumulated) gradients."""
         part, grads = self._dp_grads(x, y, w, real, n)
         if self._gacc:
             total = self._pending + n
@@ -319,10 +329,40 @@ class TensorFlowSteps(AbstractSteps):
                 a.assign(tf.zeros_like(a))
             self._pending.assign(0.0)
         ctx = tf.distribute.get_replica_context()
-        grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+        return part, ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+
+    def _dp_replica_train(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        part, grads = self._dp_reduced_grads(x, y, w, real, n)
         # Keras' optimizer sums the replicas' gradients again: hand it 1/replicas of each
-        self._apply_update(grads, 1.0 / ctx.num_replicas_in_sync)
+        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        self._apply_update(grads, 1.0 / replicas)
         return part
+
+    def _dp_replica_grads16(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        part, grads = self._dp_reduced_grads(x, y, w, real, n)
+        return (part, *self._unscale(grads))
+
+    def _dp_replica_apply16(self, grads: Any) -> None:
+        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        clipped = clip(list(grads), self.config)
+        self.optimizer.apply([g / replicas for g in clipped], self.model.trainable_variables)
+
+    def _dp_train16(self, grads_fn: Any, args: tuple) -> Any:
+        """A float16 data-parallel step, in the cross-replica context: the update is skipped
+        by a ``tf.cond`` out here, since Keras' ``apply`` synchronizes the replicas and
+        TensorFlow allows no synchronization inside a replica's control flow (Keras'
+        ``LossScaleOptimizer`` does the same)."""
+        strategy = self.placement.strategy
+        parts, grads, finite = strategy.run(grads_fn, args=args)
+        finite = strategy.experimental_local_results(finite)[0]
+
+        def update() -> Any:
+            strategy.run(self._closure(type(self)._dp_replica_apply16), args=(grads,))
+            return tf.constant(True)
+
+        tf.cond(finite, update, lambda: tf.constant(False))
+        self._move_scale(finite)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
 
     def _dp_replica_accumulate(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
         part, grads = self._dp_grads(x, y, w, real, n)
@@ -337,6 +377,9 @@ class TensorFlowSteps(AbstractSteps):
         return strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
 
     def _dp_train_step(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        if self._scale is not None:
+            grads_fn = self._closure(type(self)._dp_replica_grads16)
+            return self._dp_train16(grads_fn, (x, y, w, real, n))
         return self._dp_run(type(self)._dp_replica_train, x, y, w, real, n)
 
     def _dp_accumulate_step(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
@@ -351,8 +394,14 @@ class TensorFlowSteps(AbstractSteps):
             def one(xs: Any, ys: Any, ws: Any, real: Any, i: Any = i) -> Any:
                 return self._dp_replica_train(xs[i], ys[i], ws[i], real, n)
 
-            parts = self.placement.strategy.run(one, args=(xs, ys, ws, real))
-            loss = self.placement.strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
+            def one16(xs: Any, ys: Any, ws: Any, real: Any, i: Any = i) -> Any:
+                return self._dp_replica_grads16(xs[i], ys[i], ws[i], real, n)
+
+            if self._scale is not None:
+                loss = self._dp_train16(one16, (xs, ys, ws, real))
+            else:
+                parts = self.placement.strategy.run(one, args=(xs, ys, ws, real))
+                loss = self.placement.strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
             losses = losses.write(i, loss)
         return losses.stack()
 

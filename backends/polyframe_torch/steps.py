@@ -82,6 +82,10 @@ class TorchSteps(AbstractSteps):
         self.dtype = first.dtype if first is not None else torch.float32
         self.params = [p for p in native.parameters() if p.requires_grad]
         self.opt_spec = optimizer
+        # float16: the foreach optimizers, which GradScaler skips entirely on inf/nan. The
+        # fused ones skip inside the kernel, and fused SGD's first step then leaves its
+        # momentum buffer uninitialized (``torch.empty_like``): nan from the next step on.
+        fused = fused and config.precision != "float16"
         self.optimizer = make_optimizer(optimizer, self.params, fused) if self.params else None
         self._loss = loss_fn(config.loss)
         self._int_labels = config.loss.name == "cross_entropy"

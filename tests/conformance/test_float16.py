@@ -13,7 +13,7 @@ import polyframe as pf
 from polyframe.loss_scale import GOOD_STEPS, SCALE, update
 
 from . import numpy_float16 as ref
-from .numpy_mlp import mlp_spec
+from .numpy_mlp import loss_and_grads, mlp_spec
 
 #: Grows every 20 good steps from 2**15, so 200 digits steps both grow and skip.
 DIGITS_RULE = pf.LossScale(initial=2.0**15, growth_interval=20)
@@ -140,6 +140,25 @@ def test_float16_overflow_skips_the_step_and_halves_the_scale(backend: str) -> N
     assert not np.array_equal(skipped["dense_0.kernel"], after["dense_0.kernel"])
     assert int(trainer.steps.optimizer_state()["step"]) == 5
     assert all(np.isfinite(v).all() for v in trainer.model.params().values())
+
+
+def test_float16_skipped_first_step_leaves_sgd_momentum_clean(backend: str) -> None:
+    """The very first step overflows: SGD's momentum buffer must start at the next step (torch's
+    fused SGD left it uninitialized, so float16 uses the foreach optimizers)."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(16, 12)).astype(np.float32), rng.integers(0, 5, 16)
+    w = np.where(np.arange(16) < 8, 1e6, 1.0).astype(np.float32)
+    model = pf.build(mlp_spec(), backend=backend, seed=2)
+    start = model.params()
+    trainer = pf.Trainer(
+        model, optimizer=pf.optim.SGD(0.1, momentum=0.9), metrics=[], precision="float16"
+    )
+    trainer.fit(x, y, sample_weight=w, batch_size=8, epochs=1, shuffle=False)
+    _, grads = loss_and_grads(start, x[8:], y[8:])  # the one applied step: plain SGD
+    want = {k: start[k] - 0.1 * grads[k] for k in start}
+    got = model.params()
+    assert _scale(trainer) == (2.0**14, 1)
+    assert max(float(np.abs(got[k] - want[k]).max()) for k in want) < 2e-3
 
 
 def _scale(trainer: pf.Trainer) -> tuple[float, int] | None:
