@@ -9,7 +9,8 @@ gradients in variables; ``steps_per_execution`` runs several steps in one compil
 ``float16`` adds dynamic loss scaling by polyframe's one rule (polyframe/loss_scale.py),
 written here with two variables and a ``tf.cond`` (Keras' ``LossScaleOptimizer`` keeps the same
 rule, but it unscales inside ``apply``, after polyframe's clipping, which must see unscaled
-gradients; and its variables cannot be assigned in a mirrored replica context).
+gradients). Data parallel, the ``tf.cond`` sits in the cross-replica context, around the
+replicas' update, as in Keras' ``LossScaleOptimizer``.
 
 Data parallelism is a placement of these same steps (``polyframe_tensorflow.distributed``):
 the steps keep a mirrored copy of the Keras model made inside the strategy's scope, and each
@@ -345,7 +346,8 @@ class TensorFlowSteps(AbstractSteps):
     def _dp_replica_apply16(self, grads: Any) -> None:
         replicas = tf.distribute.get_replica_context().num_replicas_in_sync
         clipped = clip(list(grads), self.config)
-        self.optimizer.apply([g / replicas for g in clipped], self.model.trainable_variables)
+        factor = 1.0 / replicas
+        self.optimizer.apply([g * factor for g in clipped], self.model.trainable_variables)
 
     def _dp_train16(self, grads_fn: Any, args: tuple) -> Any:
         """A float16 data-parallel step, in the cross-replica context: the update is skipped

@@ -9,6 +9,8 @@ torch's own ``.grad`` accumulation; clipping uses ``torch.nn.utils.clip_grad_*_`
 weights); ``float16`` scales the loss with ``torch.amp.GradScaler`` configured to polyframe's
 one rule (polyframe/loss_scale.py): ``unscale_`` before clipping, ``step`` skips a step with
 non-finite gradients (Adam's step counter does not advance), ``update`` moves the scale.
+It runs the foreach (not fused) optimizers, which ``GradScaler`` skips from the host: one
+host sync per step, as in torch's own AMP recipe with such optimizers.
 
 Data parallelism is a placement of these same steps (``polyframe_torch.distributed``): the
 train step runs over the DDP-wrapped module, whose ``backward`` all-reduces the gradients
@@ -283,9 +285,10 @@ class TorchSteps(AbstractSteps):
         """The float16 loss scale and its count of good steps (``{}`` in other precisions)."""
         if self.scaler is None:
             return {}
+        native = self.scaler.state_dict()
         return {
-            SCALE: np.asarray(self.scaler.get_scale(), np.float32),
-            GOOD_STEPS: np.asarray(int(self.scaler._get_growth_tracker()), np.int64),
+            SCALE: np.asarray(native["scale"], np.float32),
+            GOOD_STEPS: np.asarray(int(native["_growth_tracker"]), np.int64),
         }
 
     def optimizer_state(self) -> dict[str, Any]:
