@@ -93,6 +93,7 @@ class TorchSteps(AbstractSteps):
         self._int_labels = config.loss.name == "cross_entropy"
         self._acc = {phase: _Accumulator(self) for phase in PHASES}
         self._pending = 0  # samples whose gradients wait in .grad (accumulation)
+        self._unit = 1  # float16 accumulation: the group's first micro-batch size
         self._last: list[torch.Tensor] = []
         # the module the train step runs: the DDP wrapper under data parallelism
         self._train_net = native if placement is None else placement.wrap(native)
@@ -175,9 +176,16 @@ class TorchSteps(AbstractSteps):
         if self.placement is not None:
             n, scale = self.placement.n, self.placement.loss_scale
         if self.optimizer is not None:
-            # accumulating: sum of n_i * mean_i, divided by the total before the step
+            # accumulating: sum of n_i * mean_i, divided by the total before the step. float16
+            # weighs by n_i / n_0 instead (1 for equal micro-batches): a factor n in the
+            # float16 backward would overflow n times sooner than on the other backends,
+            # which weigh the float32 gradients
             if self.config.accum_steps > 1:
-                scale *= n
+                if self.scaler is None:
+                    scale *= n
+                else:
+                    self._unit = n if self._pending == 0 else self._unit
+                    scale *= n / self._unit
             scaled = loss * scale if scale != 1.0 else loss
             (scaled if self.scaler is None else self.scaler.scale(scaled)).backward()
         self._accumulate("train", loss, out, y)
@@ -205,7 +213,8 @@ class TorchSteps(AbstractSteps):
             return
         if self.config.accum_steps > 1:
             grads = [p.grad for p in self.params if p.grad is not None]
-            torch._foreach_mul_(grads, 1.0 / (self._pending + n))
+            unit = 1 if self.scaler is None else self._unit
+            torch._foreach_mul_(grads, unit / (self._pending + n))
             self._pending = 0
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)  # also records whether any is inf/nan

@@ -161,6 +161,26 @@ def test_float16_skipped_first_step_leaves_sgd_momentum_clean(backend: str) -> N
     assert max(float(np.abs(got[k] - want[k]).max()) for k in want) < 2e-3
 
 
+def test_float16_accumulation_scales_like_one_big_batch(backend: str) -> None:
+    """2 micro-batches of 8 per step: the float16 backward sees the loss times the scale only
+    (torch weighed it by the micro-batch size as well, overflowing 8 times sooner)."""
+    rng = np.random.default_rng(5)
+    x, y = (rng.normal(size=(32, 12)) * 3).astype(np.float32), rng.integers(0, 5, 32)
+    runs = {}
+    for accum, batch in ((1, 16), (2, 8)):
+        runs[accum] = pf.Trainer(
+            pf.build(mlp_spec(), backend=backend, seed=2),
+            optimizer=pf.optim.Adam(0.01),
+            metrics=[],
+            precision="float16",
+            accum_steps=accum,
+        )
+        runs[accum].fit(x, y, batch_size=batch, epochs=1, shuffle=False)
+    assert _scale(runs[2]) == _scale(runs[1]) == (2.0**15, 2)  # no step skipped
+    a, b = runs[1].model.params(), runs[2].model.params()
+    assert max(float(np.linalg.norm(a[k] - b[k]) / np.linalg.norm(a[k])) for k in a) < 1e-2
+
+
 def _scale(trainer: pf.Trainer) -> tuple[float, int] | None:
     state = trainer.steps.loss_scale_state()
     return (float(state[SCALE]), int(state[GOOD_STEPS])) if state else None
