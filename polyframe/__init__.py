@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # what the lazy names below resolve to
     )
     from polyframe.fidelity import diff  # noqa: F401
     from polyframe.init import init_params  # noqa: F401
+    from polyframe.loss_scale import LossScale  # noqa: F401
     from polyframe.model import Model, build  # noqa: F401
     from polyframe.porting import from_native  # noqa: F401
     from polyframe.reference import register_reference  # noqa: F401
@@ -65,6 +66,7 @@ _LAZY_NAMES = {
     "diff": ("polyframe.fidelity", "diff"),
     "build": ("polyframe.model", "build"),
     "init_params": ("polyframe.init", "init_params"),
+    "LossScale": ("polyframe.loss_scale", "LossScale"),
     "register_reference": ("polyframe.reference", "register_reference"),
     "set_threads": ("polyframe.threads", "set_threads"),
 }

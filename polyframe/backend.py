@@ -89,6 +89,11 @@ class AbstractSteps(abc.ABC):
         """Replace the optimizer state with a canonical one (``step`` always present)."""
         raise BackendError(f"{type(self).__name__} cannot import an optimizer state")
 
+    def loss_scale_state(self) -> dict[str, np.ndarray]:
+        """``precision="float16"``: the loss scale and its count of good steps
+        (polyframe/loss_scale.py; also part of :meth:`optimizer_state`); ``{}`` otherwise."""
+        return {}
+
     def rng_state(self) -> dict[str, np.ndarray]:
         """The framework's random streams that training draws from (dropout), as arrays."""
         return {}

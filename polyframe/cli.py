@@ -95,7 +95,11 @@ def _add_train_parser(sub: Any) -> argparse.ArgumentParser:
     t.add_argument("--label-smoothing", type=float, default=0.0)
     t.add_argument("--accum-steps", type=int, default=1, help="micro-batches per step")
     t.add_argument("--steps-per-execution", type=int, default=1)
-    t.add_argument("--precision", default="float32", help="float32 or bfloat16")
+    t.add_argument(
+        "--precision",
+        default="float32",
+        help="float32, bfloat16 or float16 (float16: dynamic loss scaling)",
+    )
     t.add_argument("--seed", type=int, default=DEFAULTS["seed"])
     t.add_argument(
         "--threads", type=int, help="threads per pool in every framework (pf.set_threads)"

@@ -9,7 +9,10 @@ The canonical state of an optimizer is a flat ``{name: array}`` dict:
 Slot names follow torch, whose update rules are polyframe's canonical ones: ``SGD`` with
 momentum keeps ``momentum_buffer``; ``Adam``/``AdamW`` keep ``exp_avg`` and ``exp_avg_sq``;
 ``RMSprop`` keeps ``square_avg`` (plus ``momentum_buffer`` with momentum, ``grad_avg`` when
-centered); ``Adagrad`` keeps ``sum``. An
+centered); ``Adagrad`` keeps ``sum``. Training with ``precision="float16"`` adds the loss
+scale (``loss_scale``, ``loss_scale.good_steps``: polyframe/loss_scale.py); they are optional,
+so a float32 checkpoint resumes in float16 (from the initial scale) and the other way round
+(the scale is dropped). An
 optimizer added later registers its slots here (:func:`register_slots`) and, in each backend,
 where its native slots live (``polyframe_<framework>/opt_state.py``).
 """
@@ -21,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from polyframe.errors import CheckpointError, ConfigError
+from polyframe.loss_scale import NAMES as LOSS_SCALE_NAMES
 from polyframe.optim import SGD, Adagrad, Adam, Optimizer, RMSprop
 
 STEP = "step"
@@ -79,7 +83,7 @@ def check_state(spec: Any, opt: Optimizer, state: dict[str, np.ndarray]) -> None
                 f"optimizer state tensor {name!r} has shape {tuple(np.shape(state[name]))}, "
                 f"the model expects {shape}"
             )
-    extra = [k for k in state if k not in want]
+    extra = [k for k in state if k not in want and k not in LOSS_SCALE_NAMES]
     if extra:
         raise CheckpointError(
             f"optimizer state has tensors {extra[:3]} that {type(opt).__name__} on this model "

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from polyframe.errors import ConfigError
+from polyframe.loss_scale import LossScale
 from polyframe.losses import Loss, check_output, get_loss
 from polyframe.metrics import MetricPlan, check_metrics, plan
 
-#: Compute precisions: ``bfloat16`` computes forward and backward in bfloat16 while the
-#: parameters, the optimizer state and the loss stay float32 (master weights).
-PRECISIONS = ("float32", "bfloat16")
+#: Compute precisions: ``bfloat16`` / ``float16`` compute forward and backward in that type
+#: while the parameters, the optimizer state and the loss stay float32 (master weights);
+#: ``float16`` adds dynamic loss scaling (polyframe/loss_scale.py).
+PRECISIONS = ("float32", "bfloat16", "float16")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class StepConfig:
     ``steps_per_execution``: optimizer steps per compiled call where the backend can fuse them.
     ``sync_batchnorm``: under data parallelism, batch norm uses the statistics of the whole
     global batch (every worker's rows) instead of each worker's own (docs/distributed.md).
+    ``loss_scale``: the loss-scaling rule's settings, used with ``precision="float16"``.
     """
 
     loss: Loss = field(default_factory=Loss)
@@ -37,6 +40,7 @@ class StepConfig:
     precision: str = "float32"
     deterministic: bool = False
     sync_batchnorm: bool = False
+    loss_scale: LossScale = field(default_factory=LossScale)
 
     def __post_init__(self) -> None:
         for key in ("clip_norm", "clip_value"):
@@ -50,6 +54,10 @@ class StepConfig:
         if self.precision not in PRECISIONS:
             raise ConfigError(
                 f"unknown precision {self.precision!r}; known: {', '.join(PRECISIONS)}"
+            )
+        if not isinstance(self.loss_scale, LossScale):
+            raise ConfigError(
+                f"loss_scale must be a pf.LossScale, got {type(self.loss_scale).__name__}"
             )
 
 

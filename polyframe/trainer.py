@@ -18,6 +18,7 @@ from polyframe.callbacks import Callback, History
 from polyframe.data.loader import Loader
 from polyframe.errors import ConfigError, DataError
 from polyframe.fit_loop import run_fit
+from polyframe.loss_scale import LossScale
 from polyframe.losses import Loss, get_loss
 from polyframe.metrics import check_metrics, plan
 from polyframe.model import Model, check_inputs
@@ -25,6 +26,7 @@ from polyframe.optim import Optimizer, get_optimizer
 from polyframe.schedules import Schedule, get_schedule
 from polyframe.step_config import StepConfig
 from polyframe.step_driver import StepDriver
+from polyframe.threads import set_threads
 from polyframe.train_feed import TrainFeed, check_trainable, split_off_validation
 from polyframe.train_state import TrainState, state_field
 
@@ -41,7 +43,10 @@ class Trainer:
     ``clip_norm`` / ``clip_value``: gradient clipping (global norm / element-wise).
     ``accum_steps``: micro-batches of ``batch_size`` per optimizer step.
     ``steps_per_execution``: optimizer steps per compiled call (JAX and TensorFlow fuse them).
-    ``precision``: ``"float32"`` or ``"bfloat16"`` (bfloat16 compute, float32 master weights).
+    ``precision``: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (that compute type, float32
+    master weights; float16 with dynamic loss scaling, set by ``loss_scale``: a
+    ``pf.LossScale``, docs/training.md#precision).
+    ``threads``: ``pf.set_threads(threads)`` first (intra/inter-op threads of every framework).
     ``deterministic``: ask the framework for deterministic kernels.
     ``strategy="data_parallel"`` (``devices``: workers in this process): the same compiled
     steps placed over the framework's data-parallel engine (docs/distributed.md); every
@@ -67,7 +72,10 @@ class Trainer:
         clip_norm: float | None = None, clip_value: float | None = None, accum_steps: int = 1,
         steps_per_execution: int = 1, precision: str = "float32", deterministic: bool = False,
         strategy: str | None = None, devices: int | None = None, sync_batchnorm: bool = False,
+        loss_scale: LossScale | None = None, threads: int | None = None,
     ) -> None:  # fmt: skip
+        if threads is not None:
+            set_threads(threads)
         check_trainable(model)
         self.model, self.optimizer, self.compile = model, get_optimizer(optimizer), compile
         loss = get_loss(loss)
@@ -78,6 +86,7 @@ class Trainer:
             clip_value=clip_value, accum_steps=accum_steps,
             steps_per_execution=steps_per_execution, precision=precision,
             deterministic=deterministic, sync_batchnorm=bool(sync_batchnorm),
+            loss_scale=LossScale() if loss_scale is None else loss_scale,
         )  # fmt: skip
         if accum_steps > 1 and steps_per_execution > 1:
             raise ConfigError("accum_steps and steps_per_execution cannot both be > 1; choose one")

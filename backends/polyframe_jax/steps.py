@@ -6,8 +6,18 @@ donated. ``nnx.merge`` happens inside the trace only. The learning rate is a tra
 argument, so changing it never recompiles. Loss sums and metric counts stay on the device
 until :meth:`JaxSteps.results`; :meth:`JaxSteps.sync` writes the trained state back into the
 module. ``steps_per_execution`` runs several steps in one call with ``jax.lax.scan``;
-``bfloat16`` precision casts the parameters and inputs to bfloat16 inside the step (the
-float32 parameters are the master copy and receive float32 gradients).
+``bfloat16`` / ``float16`` precision casts the parameters and inputs to that type inside the
+step (the float32 parameters are the master copy and receive float32 gradients); ``float16``
+also makes it the compute ``dtype`` of the Dense/Conv/Embed modules in the step's graphdefs,
+while under ``bfloat16`` they keep computing in float32 on the rounded values, so that weight
+gradients are float32 sums over the global batch (polyframe's bfloat16 gradient rule). ``float16``
+adds dynamic loss scaling by polyframe's one rule (polyframe/loss_scale.py), written here as a
+few ``jnp.where``\ s: its state ``{"scale", "good"}`` travels with the optimizer state
+through the jitted steps, and a step with non-finite gradients keeps the old parameters and
+optimizer state (optax's ``apply_if_finite`` / jmp's ``select_tree`` idea). Not jmp: it is not
+installed here, and its ``DynamicLossScale`` floors the scale at ``min_loss_scale`` (1 by
+default) where torch and Keras do not; not flax's ``DynamicScale``: it grows one good step
+later than torch and Keras.
 
 Data parallelism is a placement of these same steps (``polyframe_jax.distributed``): the state
 is replicated over a device mesh and batches arrive split over it, so the one jitted step runs
@@ -26,6 +36,7 @@ from flax import nnx
 
 from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
+from polyframe.loss_scale import BACKOFF, GOOD_STEPS, GROWTH, SCALE
 from polyframe.metrics import compute
 from polyframe.optim import Optimizer
 from polyframe.step_config import StepConfig
@@ -53,6 +64,26 @@ def clip(grads: Any, config: StepConfig) -> Any:
     return grads
 
 
+#: Low compute precisions -> their JAX dtype.
+_LOW = {"bfloat16": jnp.bfloat16, "float16": jnp.float16}
+#: Modules whose ``dtype`` is their compute type (they promote inputs and kernel to it).
+_COMPUTING = (nnx.Linear, nnx.Conv, nnx.ConvTranspose, nnx.Embed)
+
+
+def _compute_dtype(model: nnx.Module, dtype: Any) -> list[tuple[Any, Any]]:
+    """Set the compute ``dtype`` of the matmul/conv/embedding modules of ``model`` (for the
+    step's graphdefs, split right after) and return what to restore; normalization layers
+    keep float32 statistics, as Keras' mixed policies do."""
+    if dtype is None:
+        return []
+    changed = []
+    for _, module in nnx.iter_modules(model):
+        if isinstance(module, _COMPUTING) and getattr(module, "dtype", None) is not None:
+            changed.append((module, module.dtype))
+            module.dtype = dtype
+    return changed
+
+
 class JaxSteps(AbstractSteps):
     """Steps for one ``nnx.Module``; see the module docstring for the design."""
 
@@ -70,6 +101,7 @@ class JaxSteps(AbstractSteps):
         self.config = config
         self.placement = placement
         saved = mode_of(model)
+        dtypes = _compute_dtype(model, jnp.float16 if config.precision == "float16" else None)
         try:
             model.train()
             self._gd_train, params, rest = nnx.split(model, nnx.Param, ...)
@@ -77,9 +109,14 @@ class JaxSteps(AbstractSteps):
             self._gd_eval = nnx.graphdef(model)
         finally:
             restore_mode(saved)
+            for module, dtype in dtypes:
+                module.dtype = dtype
         self.params, self.rest = self._place(_copy(params)), self._place(_copy(rest))
         self._tx = direction(optimizer)
         self.opt_state = self._place(self._tx.init(self.params))
+        self._ls: dict[str, jax.Array] | None = None  # float16: the loss scale's state
+        if config.precision == "float16":
+            self._set_scale(float(config.loss_scale.initial), 0)
         self._acc = {p: self._zeros() for p in PHASES}
         self._count = dict.fromkeys(PHASES, 0)
         self._gacc: Any = None  # sum of n_i * grad_i over pending micro-batches
@@ -92,7 +129,7 @@ class JaxSteps(AbstractSteps):
 
         self._train = jit(self._train_fn, (0, 1, 2, 3))
         self._train_acc = jit(self._train_acc_fn, (0, 1, 2, 3))  # gacc is consumed
-        self._accumulate = jit(self._accumulate_fn, (1, 2, 3))
+        self._accumulate = jit(self._accumulate_fn, (1, 2, 3))  # ls (last) is kept
         self._train_many = jit(self._train_many_fn, (0, 1, 2, 3))
         self._evaluate = jit(self._eval_fn, (2,))
         self._predict = jit(self._predict_fn, ())
@@ -117,44 +154,67 @@ class JaxSteps(AbstractSteps):
         return new
 
     def _cast(self, tree: Any) -> Any:
-        if self.config.precision != "bfloat16":
+        dtype = _LOW.get(self.config.precision)
+        if dtype is None:
             return tree
         return jax.tree.map(
-            lambda a: a.astype(jnp.bfloat16) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree
+            lambda a: a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a, tree
         )
 
-    def _grads(self, params, rest, x, y, w):
+    def _grads(self, params, rest, x, y, w, ls=None):
+        """Loss, outputs, new state and gradients; with a loss scale ``ls`` the gradients are
+        those of ``loss * scale`` (still scaled)."""
+
         def loss_fn(p):
             model = nnx.merge(self._gd_train, self._cast(p), rest, copy=True)
             out = model(self._cast(x)).astype(jnp.float32)
             loss = batch_loss(per_sample_loss(self.config.loss, out, y), w)
             new_rest = nnx.state(model, nnx.Not(nnx.Param))
-            return loss, (out, new_rest)
+            return (loss if ls is None else loss * ls["scale"]), (loss, out, new_rest)
 
-        (loss, (out, new_rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        (_, (loss, out, new_rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         return loss, out, new_rest, grads
 
-    def _apply(self, params, opt_state, grads, lr):
+    def _update(self, params, opt_state, grads, lr):
         d, opt_state = self._tx.update(clip(grads, self.config), opt_state, params)
         params = jax.tree.map(lambda p, u: (p - lr * u).astype(p.dtype), params, d)
         return params, opt_state
 
-    def _train_fn(self, params, rest, opt_state, acc, x, y, lr, w):
-        loss, out, rest, grads = self._grads(params, rest, x, y, w)
-        params, opt_state = self._apply(params, opt_state, grads, lr)
-        return params, rest, opt_state, self._add(acc, out, loss, y), loss
+    def _apply(self, params, opt, grads, lr):
+        """One update from (scaled) gradients; ``opt`` is ``(optimizer state, loss scale)``.
+        float16: unscale, skip the update when any gradient is inf/nan, move the scale."""
+        opt_state, ls = opt
+        if ls is None:
+            return (*self._update(params, opt_state, grads, lr), None)
+        inv = 1.0 / ls["scale"]
+        grads = jax.tree.map(lambda g: g * inv.astype(g.dtype), grads)
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)]))
+        new_params, new_state = self._update(params, opt_state, grads, lr)
+        keep = lambda new, old: jnp.where(finite, new, old)  # noqa: E731
+        params = jax.tree.map(keep, new_params, params)
+        opt_state = jax.tree.map(keep, new_state, opt_state)
+        good = jnp.where(finite, ls["good"] + 1, 0)
+        grow = good == self.config.loss_scale.growth_interval
+        scale = ls["scale"]
+        scale = jnp.where(finite, jnp.where(grow, scale * GROWTH, scale), scale * BACKOFF)
+        return params, opt_state, {"scale": scale, "good": jnp.where(grow, 0, good)}
 
-    def _accumulate_fn(self, params, rest, acc, gacc, x, y, w):
-        loss, out, rest, grads = self._grads(params, rest, x, y, w)
+    def _train_fn(self, params, rest, opt, acc, x, y, lr, w):
+        loss, out, rest, grads = self._grads(params, rest, x, y, w, opt[1])
+        params, *opt = self._apply(params, opt, grads, lr)
+        return params, rest, tuple(opt), self._add(acc, out, loss, y), loss
+
+    def _accumulate_fn(self, params, rest, acc, gacc, x, y, w, ls=None):
+        loss, out, rest, grads = self._grads(params, rest, x, y, w, ls)
         n = x.shape[0]
         gacc = jax.tree.map(lambda a, g: a + n * g, gacc, grads)
         return rest, self._add(acc, out, loss, y), gacc, loss
 
-    def _train_acc_fn(self, params, rest, opt_state, acc, gacc, x, y, lr, w, total):
-        rest, acc, gacc, loss = self._accumulate_fn(params, rest, acc, gacc, x, y, w)
+    def _train_acc_fn(self, params, rest, opt, acc, gacc, x, y, lr, w, total):
+        rest, acc, gacc, loss = self._accumulate_fn(params, rest, acc, gacc, x, y, w, opt[1])
         grads = jax.tree.map(lambda a: a / total, gacc)
-        params, opt_state = self._apply(params, opt_state, grads, lr)
-        return params, rest, opt_state, acc, loss
+        params, *opt = self._apply(params, opt, grads, lr)
+        return params, rest, tuple(opt), acc, loss
 
     def _train_many_fn(self, params, rest, opt_state, acc, xs, ys, lrs, ws):
         def body(carry, batch):
@@ -171,7 +231,8 @@ class JaxSteps(AbstractSteps):
         return self._add(acc, out, batch_loss(per_sample_loss(self.config.loss, out, y), None), y)
 
     def _predict_fn(self, params, rest, x):
-        return nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
+        out = nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
+        return out.astype(jnp.float32) if out.dtype in (jnp.float16, jnp.bfloat16) else out
 
     # -- AbstractSteps -------------------------------------------------------------------
     def _lr_array(self, lr: float) -> jax.Array:
@@ -183,14 +244,14 @@ class JaxSteps(AbstractSteps):
     def train(self, x: jax.Array, y: jax.Array, lr: float, w: Any = None) -> None:
         """One optimizer step; ``lr`` is a traced argument (no recompile, no host sync)."""
         lr = lr if isinstance(lr, jax.Array) else self._lr_array(lr)
-        state = (self.params, self.rest, self.opt_state, self._acc["train"])
+        state = (self.params, self.rest, (self.opt_state, self._ls), self._acc["train"])
         if self._gacc is None:
             *state, self._last = self._train(*state, x, y, lr, w)
         else:
             total = np.float32(self._pending + x.shape[0])
             *state, self._last = self._train_acc(*state, self._gacc, x, y, lr, w, total)
             self._gacc, self._pending = None, 0
-        self.params, self.rest, self.opt_state, self._acc["train"] = state
+        self.params, self.rest, (self.opt_state, self._ls), self._acc["train"] = state
         self._count["train"] += x.shape[0]
 
     def accumulate(self, x: jax.Array, y: jax.Array, w: Any = None) -> None:
@@ -198,17 +259,17 @@ class JaxSteps(AbstractSteps):
         if self._gacc is None:
             self._gacc = self._place(jax.tree.map(jnp.zeros_like, self.local(self.params)))
         self.rest, self._acc["train"], self._gacc, self._last = self._accumulate(
-            self.params, self.rest, self._acc["train"], self._gacc, x, y, w
+            self.params, self.rest, self._acc["train"], self._gacc, x, y, w, self._ls
         )
         self._pending += x.shape[0]
         self._count["train"] += x.shape[0]
 
     def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
         """``len(lrs)`` steps in one compiled call (``jax.lax.scan``)."""
-        state = (self.params, self.rest, self.opt_state, self._acc["train"])
+        state = (self.params, self.rest, (self.opt_state, self._ls), self._acc["train"])
         lrs = np.asarray(lrs, np.float32)
         *state, self._last = self._train_many(*state, xs, ys, lrs, ws)
-        self.params, self.rest, self.opt_state, self._acc["train"] = state
+        self.params, self.rest, (self.opt_state, self._ls), self._acc["train"] = state
         self._count["train"] += xs.shape[0] * xs.shape[1]
 
     def last_losses(self) -> np.ndarray:
@@ -255,21 +316,39 @@ class JaxSteps(AbstractSteps):
 
     def wait(self) -> None:
         """Block until queued device work is done."""
-        jax.block_until_ready((self.params, self.rest, self.opt_state, self._acc))
+        jax.block_until_ready((self.params, self.rest, self.opt_state, self._ls, self._acc))
 
     # -- checkpoints (polyframe_jax.opt_state) ---------------------------------------------------
+    def _set_scale(self, scale: float, good: int) -> None:
+        self._ls = self._place(
+            {"scale": jnp.asarray(scale, jnp.float32), "good": jnp.asarray(good, jnp.int32)}
+        )
+
+    def loss_scale_state(self) -> dict[str, np.ndarray]:
+        """The float16 loss scale and its count of good steps (``{}`` in other precisions)."""
+        if self._ls is None:
+            return {}
+        ls = jax.device_get(self._single(self._ls))
+        return {
+            SCALE: np.asarray(ls["scale"], np.float32),
+            GOOD_STEPS: np.asarray(int(ls["good"]), np.int64),
+        }
+
     def optimizer_state(self) -> dict[str, Any]:
-        """The optimizer state in canonical names and layout."""
+        """The optimizer state in canonical names and layout (with the loss scale)."""
         from polyframe_jax import opt_state
 
-        return opt_state.export_state(self)
+        return {**opt_state.export_state(self), **self.loss_scale_state()}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        """Replace the optimizer state by a canonical one."""
+        """Replace the optimizer state by a canonical one; a loss scale in it is restored
+        (float16; one missing, as in a float32 checkpoint, leaves the scale as it is)."""
         from polyframe_jax import opt_state
 
         opt_state.import_state(self, state)
         self.opt_state = self._place(self.opt_state)
+        if self._ls is not None and SCALE in state:
+            self._set_scale(float(np.asarray(state[SCALE])), int(np.asarray(state[GOOD_STEPS])))
 
     def train_sums(self) -> dict[str, np.ndarray]:
         """The training sums since the last ``results("train")`` (one device; data parallel:

@@ -4,8 +4,13 @@ The learning rate enters as a float32 tensor argument (no retrace when it change
 sum and metric counts accumulate in float64 ``tf.Variable``\\ s inside the compiled step, and
 only :meth:`TensorFlowSteps.results` reads them back. Gradient accumulation keeps the summed
 gradients in variables; ``steps_per_execution`` runs several steps in one compiled call (a
-``tf.while_loop``); ``bfloat16`` precision gives the Keras layers the ``mixed_bfloat16`` dtype
-policy (float32 variables, bfloat16 compute).
+``tf.while_loop``); ``bfloat16`` / ``float16`` precision gives the Keras layers the
+``mixed_bfloat16`` / ``mixed_float16`` dtype policy (float32 variables, low-precision compute).
+``float16`` adds dynamic loss scaling by polyframe's one rule (polyframe/loss_scale.py),
+written here with two variables and a ``tf.cond`` (Keras' ``LossScaleOptimizer`` keeps the same
+rule, but it unscales inside ``apply``, after polyframe's clipping, which must see unscaled
+gradients). Data parallel, the ``tf.cond`` sits in the cross-replica context, around the
+replicas' update, as in Keras' ``LossScaleOptimizer``.
 
 Data parallelism is a placement of these same steps (``polyframe_tensorflow.distributed``):
 the steps keep a mirrored copy of the Keras model made inside the strategy's scope, and each
@@ -21,6 +26,7 @@ import numpy as np
 
 from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
+from polyframe.loss_scale import BACKOFF, GOOD_STEPS, GROWTH, SCALE
 from polyframe.metrics import compute
 from polyframe.optim import Optimizer
 from polyframe.spec.conv import Conv2D
@@ -145,9 +151,9 @@ class TensorFlowSteps(AbstractSteps):
     def _build(self, model: Any, optimizer: Optimizer, config: StepConfig, mode: str) -> None:
         self.model = model
         self.config = config
-        if config.precision == "bfloat16":
+        if config.precision in ("bfloat16", "float16"):
             for layer in model._flatten_layers(include_self=False):  # nested layers too
-                layer.dtype_policy = "mixed_bfloat16"
+                layer.dtype_policy = f"mixed_{config.precision}"
         # gradients summed in float32, rounded to bfloat16 after the all-reduce (bf16_grads)
         bf16 = config.precision == "bfloat16"
         self._bf16_mask = bf16_grads.mask(model) if bf16 else []
@@ -166,6 +172,18 @@ class TensorFlowSteps(AbstractSteps):
             }
         )
         self._acc = {phase: _Accumulators(phase, config, **local) for phase in PHASES}
+        self._scale: tf.Variable | None = None  # float16: the loss scale and its good steps
+        if config.precision == "float16":
+            # every replica computes the same value (from all-reduced gradients)
+            same = (
+                {}
+                if self.placement is None
+                else {"aggregation": tf.VariableAggregation.ONLY_FIRST_REPLICA}
+            )
+            self._scale = tf.Variable(
+                float(config.loss_scale.initial), dtype=tf.float32, trainable=False, **same
+            )
+            self._good = tf.Variable(0, dtype=tf.int64, trainable=False, **same)
         self._gacc: list[tf.Variable] = []
         if config.accum_steps > 1:
             self._gacc = [
@@ -215,11 +233,16 @@ class TensorFlowSteps(AbstractSteps):
     def _outputs(self, x: Any, training: bool) -> Any:
         return tf.cast(self.model(x, training=training), tf.float32)
 
+    def _scaled(self, loss: Any) -> Any:
+        """The loss the gradients are taken of (times the loss scale under float16)."""
+        return loss if self._scale is None else loss * self._scale
+
     def _grads(self, x: Any, y: Any, w: Any) -> tuple[Any, Any, list[Any]]:
         with tf.GradientTape() as tape, bf16_grads.recomputing(self._bf16_layers):
             out = self._outputs(x, True)
             loss = batch_loss(self.config.loss, out, y, w)
-        grads = tape.gradient(loss, self.model.trainable_variables)
+            scaled = self._scaled(loss)
+        grads = tape.gradient(scaled, self.model.trainable_variables)
         # Embedding gradients come as IndexedSlices; torch's (canonical) update rules are dense
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         self._acc["train"].add(out, y, loss)
@@ -239,9 +262,39 @@ class TensorFlowSteps(AbstractSteps):
         self._apply(grads)
         return loss
 
-    def _apply_update(self, grads: list[Any]) -> None:
-        grads = self._round(grads)
-        self.optimizer.apply(clip(grads, self.config), self.model.trainable_variables)
+    def _apply_update(self, grads: list[Any], factor: float = 1.0) -> None:
+        """Clip and apply (``factor`` multiplies the clipped gradients: data parallel).
+        bfloat16: the float32 sums rounded once first. float16: unscale first, skip the
+        update when a gradient is inf/nan, move the scale."""
+        variables = self.model.trainable_variables
+        if self._scale is None:
+            grads = clip(self._round(grads), self.config)
+            self.optimizer.apply([g * factor for g in grads] if factor != 1.0 else grads, variables)
+            return
+        grads, finite = self._unscale(grads)
+
+        def update() -> Any:
+            clipped = clip(grads, self.config)
+            self.optimizer.apply([g * factor for g in clipped], variables)
+            return tf.constant(True)
+
+        tf.cond(finite, update, lambda: tf.constant(False))
+        self._move_scale(finite)
+
+    def _unscale(self, grads: list[Any]) -> tuple[list[Any], Any]:
+        """float16: the gradients divided by the loss scale, and whether all are finite."""
+        inv = 1.0 / self._scale
+        grads = [g * tf.cast(inv, g.dtype) for g in grads]
+        finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(g)) for g in grads]))
+        return grads, finite
+
+    def _move_scale(self, finite: Any) -> None:
+        """The loss-scale rule (polyframe/loss_scale.py) after a step (``finite``: applied)."""
+        good = tf.where(finite, self._good + 1, tf.constant(0, tf.int64))
+        grow = tf.equal(good, self.config.loss_scale.growth_interval)
+        scale = self._scale.read_value()
+        self._scale.assign(tf.where(finite, tf.where(grow, scale * GROWTH, scale), scale * BACKOFF))
+        self._good.assign(tf.where(grow, tf.constant(0, tf.int64), good))
 
     def _round(self, grads: list[Any]) -> list[Any]:
         """bfloat16: the float32-summed weight gradients rounded once (bf16_grads)."""
@@ -279,12 +332,14 @@ class TensorFlowSteps(AbstractSteps):
             out = self._outputs(x, True)
             loss = batch_loss(self.config.loss, out, y, w)
             part = loss * rows / n
-        grads = tape.gradient(part, self.model.trainable_variables)
+            scaled = self._scaled(part)
+        grads = tape.gradient(scaled, self.model.trainable_variables)
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         self._acc["train"].add(out[:real], y[:real], None, total=loss * rows)
         return part, grads
 
-    def _dp_replica_train(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+    def _dp_reduced_grads(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        """This replica's loss part and the all-reduced (accumulated) gradients."""
         part, grads = self._dp_grads(x, y, w, real, n)
         if self._gacc:
             total = self._pending + n
@@ -293,12 +348,41 @@ class TensorFlowSteps(AbstractSteps):
                 a.assign(tf.zeros_like(a))
             self._pending.assign(0.0)
         ctx = tf.distribute.get_replica_context()
-        grads = self._round(ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads))
-        grads = clip(grads, self.config)
+        return part, ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+
+    def _dp_replica_train(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        part, grads = self._dp_reduced_grads(x, y, w, real, n)
         # Keras' optimizer sums the replicas' gradients again: hand it 1/replicas of each
-        scale = 1.0 / ctx.num_replicas_in_sync
-        self.optimizer.apply([g * scale for g in grads], self.model.trainable_variables)
+        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        self._apply_update(grads, 1.0 / replicas)
         return part
+
+    def _dp_replica_grads16(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        part, grads = self._dp_reduced_grads(x, y, w, real, n)
+        return (part, *self._unscale(grads))
+
+    def _dp_replica_apply16(self, grads: Any) -> None:
+        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        clipped = clip(list(grads), self.config)
+        factor = 1.0 / replicas
+        self.optimizer.apply([g * factor for g in clipped], self.model.trainable_variables)
+
+    def _dp_train16(self, grads_fn: Any, args: tuple) -> Any:
+        """A float16 data-parallel step, in the cross-replica context: the update is skipped
+        by a ``tf.cond`` out here, since Keras' ``apply`` synchronizes the replicas and
+        TensorFlow allows no synchronization inside a replica's control flow (Keras'
+        ``LossScaleOptimizer`` does the same)."""
+        strategy = self.placement.strategy
+        parts, grads, finite = strategy.run(grads_fn, args=args)
+        finite = strategy.experimental_local_results(finite)[0]
+
+        def update() -> Any:
+            strategy.run(self._closure(type(self)._dp_replica_apply16), args=(grads,))
+            return tf.constant(True)
+
+        tf.cond(finite, update, lambda: tf.constant(False))
+        self._move_scale(finite)
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
 
     def _dp_replica_accumulate(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
         part, grads = self._dp_grads(x, y, w, real, n)
@@ -313,6 +397,9 @@ class TensorFlowSteps(AbstractSteps):
         return strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
 
     def _dp_train_step(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
+        if self._scale is not None:
+            grads_fn = self._closure(type(self)._dp_replica_grads16)
+            return self._dp_train16(grads_fn, (x, y, w, real, n))
         return self._dp_run(type(self)._dp_replica_train, x, y, w, real, n)
 
     def _dp_accumulate_step(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
@@ -327,8 +414,14 @@ class TensorFlowSteps(AbstractSteps):
             def one(xs: Any, ys: Any, ws: Any, real: Any, i: Any = i) -> Any:
                 return self._dp_replica_train(xs[i], ys[i], ws[i], real, n)
 
-            parts = self.placement.strategy.run(one, args=(xs, ys, ws, real))
-            loss = self.placement.strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
+            def one16(xs: Any, ys: Any, ws: Any, real: Any, i: Any = i) -> Any:
+                return self._dp_replica_grads16(xs[i], ys[i], ws[i], real, n)
+
+            if self._scale is not None:
+                loss = self._dp_train16(one16, (xs, ys, ws, real))
+            else:
+                parts = self.placement.strategy.run(one, args=(xs, ys, ws, real))
+                loss = self.placement.strategy.reduce(tf.distribute.ReduceOp.SUM, parts, axis=None)
             losses = losses.write(i, loss)
         return losses.stack()
 
@@ -433,17 +526,30 @@ class TensorFlowSteps(AbstractSteps):
         self._acc["eval"].loss.numpy()
 
     # -- checkpoints (polyframe_tensorflow.opt_state) ---------------------------------------------------
+    def loss_scale_state(self) -> dict[str, np.ndarray]:
+        """The float16 loss scale and its count of good steps (``{}`` in other precisions)."""
+        if self._scale is None:
+            return {}
+        return {
+            SCALE: np.asarray(self._scale.numpy(), np.float32),
+            GOOD_STEPS: np.asarray(int(self._good.numpy()), np.int64),
+        }
+
     def optimizer_state(self) -> dict[str, Any]:
-        """The optimizer state in canonical names and layout."""
+        """The optimizer state in canonical names and layout (with the loss scale)."""
         from polyframe_tensorflow import opt_state
 
-        return opt_state.export_state(self)
+        return {**opt_state.export_state(self), **self.loss_scale_state()}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        """Replace the optimizer state by a canonical one."""
+        """Replace the optimizer state by a canonical one; a loss scale in it is restored
+        (float16; one missing, as in a float32 checkpoint, leaves the scale as it is)."""
         from polyframe_tensorflow import opt_state
 
         opt_state.import_state(self, state)
+        if self._scale is not None and SCALE in state:
+            self._scale.assign(float(np.asarray(state[SCALE])))
+            self._good.assign(int(np.asarray(state[GOOD_STEPS])))
 
     def train_sums(self) -> dict[str, np.ndarray]:
         """The training sums since the last ``results("train")`` (one device; data parallel

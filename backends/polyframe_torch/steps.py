@@ -5,7 +5,12 @@ the only host syncs are :meth:`TorchSteps.results` and, for per-step logs,
 :meth:`TorchSteps.last_losses`. The learning rate is written into the optimizer's
 ``param_groups`` as a Python float: no recompilation and no sync. Gradient accumulation uses
 torch's own ``.grad`` accumulation; clipping uses ``torch.nn.utils.clip_grad_*_`` (foreach);
-``bfloat16`` precision runs the forward under ``torch.autocast`` (float32 master weights).
+``bfloat16`` / ``float16`` precision runs the forward under ``torch.autocast`` (float32 master
+weights); ``float16`` scales the loss with ``torch.amp.GradScaler`` configured to polyframe's
+one rule (polyframe/loss_scale.py): ``unscale_`` before clipping, ``step`` skips a step with
+non-finite gradients (Adam's step counter does not advance), ``update`` moves the scale.
+It runs the foreach (not fused) optimizers, which ``GradScaler`` skips from the host: one
+host sync per step, as in torch's own AMP recipe with such optimizers.
 
 Data parallelism is a placement of these same steps (``polyframe_torch.distributed``): the
 train step runs over the DDP-wrapped module, whose ``backward`` all-reduces the gradients
@@ -24,6 +29,7 @@ from torch import nn
 
 from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
+from polyframe.loss_scale import BACKOFF, GOOD_STEPS, GROWTH, SCALE
 from polyframe.metrics import compute
 from polyframe.optim import Optimizer
 from polyframe.step_config import StepConfig
@@ -79,11 +85,16 @@ class TorchSteps(AbstractSteps):
         self.dtype = first.dtype if first is not None else torch.float32
         self.params = [p for p in native.parameters() if p.requires_grad]
         self.opt_spec = optimizer
+        # float16: the foreach optimizers, which GradScaler skips entirely on inf/nan. The
+        # fused ones skip inside the kernel, and fused SGD's first step then leaves its
+        # momentum buffer uninitialized (``torch.empty_like``): nan from the next step on.
+        fused = fused and config.precision != "float16"
         self.optimizer = make_optimizer(optimizer, self.params, fused) if self.params else None
         self._loss = loss_fn(config.loss)
         self._int_labels = config.loss.name == "cross_entropy"
         self._acc = {phase: _Accumulator(self) for phase in PHASES}
         self._pending = 0  # samples whose gradients wait in .grad (accumulation)
+        self._unit = 1  # float16 accumulation: the group's first micro-batch size
         self._last: list[torch.Tensor] = []
         # the module the train step runs: the DDP wrapper under data parallelism
         self._train_net = native if placement is None else placement.wrap(native)
@@ -92,6 +103,16 @@ class TorchSteps(AbstractSteps):
         if compile:
             fn = torch.compile(fn, dynamic=False)
         self._fn = fn
+        self.scaler: torch.amp.GradScaler | None = None
+        if config.precision == "float16" and self.optimizer is not None:
+            rule = config.loss_scale
+            self.scaler = torch.amp.GradScaler(
+                self.device.type,
+                init_scale=float(rule.initial),
+                growth_factor=GROWTH,
+                backoff_factor=BACKOFF,
+                growth_interval=rule.growth_interval,
+            )
         if config.deterministic:
             torch.use_deterministic_algorithms(True)
         # parameters whose bfloat16 gradients are summed in float32 (polyframe_torch.bf16_grads)
@@ -116,6 +137,8 @@ class TorchSteps(AbstractSteps):
     def _autocast(self) -> Any:
         if self.config.precision == "bfloat16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        if self.config.precision == "float16":
+            return torch.autocast(self.device.type, dtype=torch.float16)
         return contextlib.nullcontext()
 
     def _forward_loss(
@@ -162,10 +185,18 @@ class TorchSteps(AbstractSteps):
         if self.placement is not None:
             n, scale = self.placement.n, self.placement.loss_scale
         if self.optimizer is not None:
-            # accumulating: sum of n_i * mean_i, divided by the total before the step
+            # accumulating: sum of n_i * mean_i, divided by the total before the step. float16
+            # weighs by n_i / n_0 instead (1 for equal micro-batches): a factor n in the
+            # float16 backward would overflow n times sooner than on the other backends,
+            # which weigh the float32 gradients
             if self.config.accum_steps > 1:
-                scale *= n
-            (loss * scale if scale != 1.0 else loss).backward()
+                if self.scaler is None:
+                    scale *= n
+                else:
+                    self._unit = n if self._pending == 0 else self._unit
+                    scale *= n / self._unit
+            scaled = loss * scale if scale != 1.0 else loss
+            (scaled if self.scaler is None else self.scaler.scale(scaled)).backward()
         self._accumulate("train", loss, out, y)
         # this process's part of the global batch's loss (summed across processes on read)
         part = loss.detach() if self.placement is None else loss.detach() * (x.shape[0] / n)
@@ -191,14 +222,21 @@ class TorchSteps(AbstractSteps):
             return
         if self.config.accum_steps > 1:
             grads = [p.grad for p in self.params if p.grad is not None]
-            torch._foreach_mul_(grads, 1.0 / (self._pending + n))
+            unit = 1 if self.scaler is None else self._unit
+            torch._foreach_mul_(grads, unit / (self._pending + n))
             self._pending = 0
         if self._bf16_params:  # after the all-reduce and the accumulation: rounded once
             bf16_grads.round_grads(self._bf16_params)
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)  # also records whether any is inf/nan
         self._clip()
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.optimizer.step()
+        if self.scaler is None:
+            self.optimizer.step()
+        else:
+            self.scaler.step(self.optimizer)  # skipped when a gradient is inf/nan
+            self.scaler.update()
         self.optimizer.zero_grad(set_to_none=True)
 
     def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
@@ -263,17 +301,33 @@ class TorchSteps(AbstractSteps):
             torch.mps.synchronize()
 
     # -- checkpoints (polyframe_torch.opt_state) -----------------------------------------
+    def loss_scale_state(self) -> dict[str, np.ndarray]:
+        """The float16 loss scale and its count of good steps (``{}`` in other precisions)."""
+        if self.scaler is None:
+            return {}
+        native = self.scaler.state_dict()
+        return {
+            SCALE: np.asarray(native["scale"], np.float32),
+            GOOD_STEPS: np.asarray(int(native["_growth_tracker"]), np.int64),
+        }
+
     def optimizer_state(self) -> dict[str, Any]:
-        """The optimizer state in canonical names and layout."""
+        """The optimizer state in canonical names and layout (with the loss scale)."""
         from polyframe_torch import opt_state
 
-        return opt_state.export_state(self)
+        return {**opt_state.export_state(self), **self.loss_scale_state()}
 
     def load_optimizer_state(self, state: dict[str, Any]) -> None:
-        """Replace the optimizer state by a canonical one."""
+        """Replace the optimizer state by a canonical one; a loss scale in it is restored
+        (float16; one missing, as in a float32 checkpoint, leaves the scale as it is)."""
         from polyframe_torch import opt_state
 
         opt_state.import_state(self, state)
+        if self.scaler is not None and SCALE in state:
+            native = self.scaler.state_dict()
+            native["scale"] = float(np.asarray(state[SCALE]))
+            native["_growth_tracker"] = int(np.asarray(state[GOOD_STEPS]))
+            self.scaler.load_state_dict(native)
 
     def train_sums(self) -> dict[str, np.ndarray]:
         """The training sums since the last ``results("train")`` (one device; data parallel

@@ -55,3 +55,17 @@ def test_cli_threads_error_is_one_line_exit_2() -> None:
     assert out.stderr.strip() == (
         "polyframe: error: threads must be a positive whole number of threads, got 0"
     )
+
+
+def test_trainer_threads_keyword_sets_every_framework(clean_env: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    spec = pf.Sequential([pf.layers.Input((3,)), pf.layers.Dense(2)])
+    try:
+        pf.Trainer(pf.build(spec, backend="torch"), threads=1)
+        assert get_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+        assert torch.get_num_threads() == 1
+        with pytest.raises(pf.ConfigError, match="threads must be a positive whole number"):
+            pf.Trainer(pf.build(spec, backend="torch"), threads=0)
+    finally:
+        torch.set_num_threads(before)

@@ -86,6 +86,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "bfloat16": ({"precision": "bfloat16"}, {}),
     "bfloat16_conv": ({"precision": "bfloat16"}, {"model": "conv"}),
     "bfloat16_sequence": ({"precision": "bfloat16"}, {"model": "sequence"}),
+    # a sample weight of 1e6 overflows float16 at one step: the same step is skipped
+    "float16": (
+        {"precision": "float16", "loss_scale": pf.LossScale(initial=2.0**10, growth_interval=2)},
+        {"sample_weight": np.where(np.arange(N) == 7, 1e6, 1.0).astype(np.float32)},
+    ),
     "label_smoothing": ({"loss": pf.losses.Loss("cross_entropy", label_smoothing=0.1)}, {}),
     "class_weight": ({}, {"class_weight": {0: 2.0, 1: 0.5, 2: 1.0}}),
     "sample_weight": ({}, {"sample_weight": np.linspace(0.1, 2.0, N).astype(np.float32)}),
@@ -104,9 +109,13 @@ class StepLosses(pf.callbacks.Callback):
 
     def __init__(self) -> None:
         self.losses: list[float] = []
+        self.scales: list[float] = []  # float16: the loss scale after each step
 
     def on_train_batch_end(self, step: int, logs: dict | None = None) -> None:
         self.losses.append(float((logs or {})["loss"]))
+        state = self.trainer.steps.loss_scale_state()
+        if state:
+            self.scales.append(float(state["loss_scale"]))
 
 
 def _params(model: Any) -> dict[str, list]:
@@ -135,6 +144,7 @@ def run_case(backend: str, name: str, strategy: str | None) -> dict[str, Any]:
         fit_options["sample_weight"] = fit_options["sample_weight"][: len(x)]
     history = trainer.fit(x, y, batch_size=BATCH, seed=5, callbacks=callbacks, **fit_options)
     result = {"losses": losses.losses, "params": _params(model), "epochs": len(history.epoch)}
+    result["scales"] = losses.scales
     result["logs"] = {k: v[-1] for k, v in history.history.items()}
     if name == "metrics":
         evaluated = trainer.evaluate(*dataset(11), batch_size=5)

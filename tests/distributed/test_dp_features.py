@@ -23,6 +23,9 @@ from polyframe.backend import backend_status
 
 TOL = 1e-5  # bfloat16 too: weight gradients are summed in float32 and rounded once, after
 # the all-reduce, on every backend (docs/training.md, "precision")
+#: float16 rounds each worker's weight-gradient matmul (2**-11 relative) before the all-reduce;
+#: the loss scale and the skipped steps are identical.
+F16_TOL = 2e-3
 _JOBS: dict[str, dict[str, Any]] = {}
 _FAILED: dict[str, str] = {}
 
@@ -93,10 +96,16 @@ def test_two_workers_match_one_worker(backend: str, case: str, jobs) -> None:
     rel = np.abs(losses - ref) / np.maximum(np.abs(ref), 1e-6)
     params = _close_params(got["params"], want["params"])
     print(f"{backend} {case}: worst step-loss rel diff {rel.max():.2e}, params {params:.2e}")
-    assert rel.max() <= TOL
-    assert params <= TOL
+    tol = {"float16": F16_TOL}.get(case, TOL)
+    assert got["scales"] == want["scales"]
+    if case == "float16":  # the 1e6-weighted row's steps overflowed; the scale also grew
+        scales = [1024.0, *want["scales"]]
+        assert sum(b < a for a, b in zip(scales, scales[1:], strict=False)) >= 1
+        assert max(scales) > 1024.0
+    assert rel.max() <= tol
+    assert params <= tol
     for key, value in want["logs"].items():
-        assert got["logs"][key] == pytest.approx(value, rel=TOL, abs=TOL), key
+        assert got["logs"][key] == pytest.approx(value, rel=tol, abs=tol), key
     if case == "metrics":
         ev, ev_ref = got["evaluate"], want["evaluate"]
         assert ev["confusion_matrix"] == ev_ref["confusion_matrix"]
