@@ -91,11 +91,17 @@ def import_state(steps: Any, state: dict[str, np.ndarray]) -> None:
 
 
 def _seed_states(model: Any) -> dict[str, Any]:
-    return {
-        f"{layer.name}.seed{i}": g.state
-        for layer in model.layers
-        for i, g in enumerate(getattr(layer, "_seed_generators", []))
-    }
+    """Every seed generator of the model's layers, nested ones included (the dropout inside a
+    ``MultiHeadAttention`` or an encoder block): ``<layer>.seed<i>`` for a top-level layer's
+    own, ``<layer>/<j>.seed<i>`` for the j-th layer nested in it (by position: Keras' automatic
+    names of nested layers change from one model to the next)."""
+    out = {}
+    for layer in model.layers:
+        for j, sub in enumerate(layer._flatten_layers(include_self=True, recursive=True)):
+            prefix = layer.name if sub is layer else f"{layer.name}/{j}"  # Keras numbers names
+            for i, g in enumerate(getattr(sub, "_seed_generators", [])):
+                out[f"{prefix}.seed{i}"] = g.state
+    return out
 
 
 def rng_state(steps: Any) -> dict[str, np.ndarray]:

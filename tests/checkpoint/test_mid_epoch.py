@@ -108,3 +108,43 @@ def test_accumulation_saves_on_optimizer_steps_and_resumes_bitwise(tmp_path: Pat
         np.testing.assert_array_equal(b[k], a[k], err_msg=f"{k}: the resumed run differs")
     with pytest.raises(pf.CheckpointError, match=r"accum_steps=2, but this trainer has accum_"):
         _fit(backend, resume_from=mid)
+
+
+def test_attention_dropout_stream_resumes_bitwise(backend: str, tmp_path: Path) -> None:
+    """Attention-weight dropout draws from a stream nested inside the attention layer (Keras:
+    the MultiHeadAttention's own Dropout; Flax: a fork of the model's dropout stream); the
+    checkpoint carries it, so a mid-epoch resume is bitwise too."""
+    L = pf.layers
+    spec = pf.Sequential(
+        [
+            L.Input((5, 6)),
+            L.MultiHeadAttention(4, head_dim=3, dropout=0.3),
+            L.GlobalAvgPool1D(),
+            L.Dense(2),
+        ]
+    )
+    x = np.random.default_rng(0).normal(size=(32, 5, 6)).astype(np.float32)
+    y = np.arange(32) % 2
+
+    def run(callbacks: tuple = (), resume_from: Path | None = None) -> dict:
+        model = pf.build(spec, backend=backend, seed=0)
+        trainer = pf.Trainer(model, optimizer=pf.optim.Adam(1e-2), metrics=[])
+        trainer.fit(
+            x,
+            y,
+            batch_size=8,
+            epochs=2,
+            seed=3,
+            callbacks=callbacks,
+            resume_from=resume_from,
+            verbose=0,
+        )
+        return model.params()
+
+    straight = run()
+    run((pf.callbacks.ModelCheckpoint(tmp_path, every_n_steps=3, keep_last=None),))
+    mid = tmp_path / "epoch-000000-step-000000003"
+    assert pf.checkpoint.read(mid).rng  # the dropout stream is saved
+    resumed = run(resume_from=mid)
+    for k in straight:
+        np.testing.assert_array_equal(resumed[k], straight[k], err_msg=k)
