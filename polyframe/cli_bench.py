@@ -32,6 +32,9 @@ def add_subcommands(sub: Any) -> None:
     b.add_argument("--batch-size", type=int, default=32, help="batch size of a SPEC run")
     b.add_argument("--steps", type=int, help="steps per timed window (default: the suite's)")
     b.add_argument("--rounds", type=int, default=8, help="timed windows per implementation")
+    b.add_argument(
+        "--replicas", type=int, default=2, help="worker processes per implementation (1 or 2)"
+    )
     b.add_argument("--warmup-steps", type=int, default=20)
     b.add_argument("--threads", type=int, help="threads per framework (default: cores)")
     b.add_argument("--seed", type=int, default=0)
@@ -66,6 +69,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         extras=extras,
         baselines=args.baselines,
         steps=args.steps,
+        replicas=args.replicas,
         log=lambda msg: print(msg, file=sys.stderr),
     )
     bench.validate(result)

@@ -10,7 +10,6 @@ second in odd ones.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import itertools
 import math
@@ -112,6 +111,7 @@ class Plan:
     peak_gflops: float
     steps: int | None = None
     log: Any = print
+    replicas: int = REPLICAS
 
 
 def _reference(suite: Suite, seed: int) -> tuple[float | None, str]:
@@ -137,9 +137,10 @@ def _check_loss(name: str, backend: str, suite: Suite, loss: float, ref_loss: fl
         )
 
 
-def _replicas(impls: list[str]) -> int:
-    """Workers per implementation: ``REPLICAS`` when implementations are compared, else 1."""
-    return REPLICAS if len(impls) > 1 else 1
+def _replicas(impls: list[str], plan: Plan) -> int:
+    """Workers per implementation: ``plan.replicas`` when implementations are compared,
+    else 1."""
+    return min(plan.replicas, REPLICAS) if len(impls) > 1 else 1
 
 
 def _start_workers(
@@ -153,10 +154,12 @@ def _start_workers(
     (its first step checked against the reference loss) and warm it up. Returns the first
     replica's setup answer per implementation."""
     order = [*((name, 0) for name in impls), *((name, 1) for name in reversed(impls))]
-    order = order[: _replicas(impls) * len(impls)]
+    order = order[: _replicas(impls, plan) * len(impls)]
     setups: dict[str, dict[str, Any]] = {}
     for name, replica in order:
-        plan.log(f"  {suite.name}/{backend}: starting {name} ({replica + 1}/{_replicas(impls)})")
+        plan.log(
+            f"  {suite.name}/{backend}: starting {name} ({replica + 1}/{_replicas(impls, plan)})"
+        )
         worker = workers[name, replica] = WorkerProcess(
             name, suite.name, backend, plan.threads, plan.seed, str(plan.baselines or ""), steps
         )
@@ -168,15 +171,15 @@ def _start_workers(
 
 
 def _timed_rounds(
-    impls: list[str], rounds: int, workers: dict[tuple[str, int], WorkerProcess]
+    impls: list[str], plan: Plan, workers: dict[tuple[str, int], WorkerProcess]
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Wall and CPU seconds of ``rounds`` windows per implementation, the order rotated every
     round and the replicas alternated."""
     windows: dict[str, list[float]] = {name: [] for name in impls}
     cpu: dict[str, list[float]] = {name: [] for name in impls}
-    for r in range(rounds):
+    for r in range(plan.rounds):
         for name in impls[r % len(impls) :] + impls[: r % len(impls)]:
-            answer = workers[name, r % _replicas(impls)].ask("window")
+            answer = workers[name, r % _replicas(impls, plan)].ask("window")
             windows[name].append(answer["s"])
             cpu[name].append(answer["cpu_s"])
             time.sleep(0.05)  # let the last worker's spinning threads go idle
@@ -219,7 +222,7 @@ def run_group(suite: Suite, backend: str, impls: list[str], plan: Plan) -> dict[
     try:
         setups = _start_workers(suite, backend, impls, plan, steps, ref_loss, workers)
         ref_loss = setups["polyframe"]["first_loss"] if ref_loss is None else ref_loss
-        windows, cpu = _timed_rounds(impls, plan.rounds, workers)
+        windows, cpu = _timed_rounds(impls, plan, workers)
         finals = {key: w.ask("finish") for key, w in workers.items()}
     finally:
         for w in workers.values():
@@ -230,7 +233,7 @@ def run_group(suite: Suite, backend: str, impls: list[str], plan: Plan) -> dict[
 
     results = {}
     for name in impls:
-        rss = max(finals[name, i]["peak_rss_mb"] for i in range(_replicas(impls)))
+        rss = max(finals[name, i]["peak_rss_mb"] for i in range(_replicas(impls, plan)))
         results[name] = _impl_result(
             setups[name], rss, windows[name], cpu[name], ref_loss, stats, steps
         )
@@ -287,39 +290,39 @@ def run(
     extras: bool = True,
     steps: int | None = None,
     log: Any = print,
+    replicas: int = REPLICAS,
 ) -> dict[str, Any]:
     """Run the benchmark and return its result (the JSON document of docs/benchmarks.md).
 
     ``suite``/``backend``: names, comma-separated, or ``all``; ``suite="overhead"``: the
-    overhead curve; ``suite="spec:<batch>:<spec file or zoo name>"``: a spec of the user's
-    (polyframe alone; see :func:`polyframe.bench.spec_suite.spec_suite_name`). ``against``:
-    any of ``native`` (= ``docs``), ``tuned``, ``keras``; ``rounds`` timed windows per
-    implementation of ``steps`` steps each (default: the suite's); ``threads`` per framework
-    (default: cores); ``extras`` adds ``import polyframe`` time and digits time-to-97%.
-    ``baselines``: the directory of the native loops (default: ``$POLYFRAME_BASELINES``, else
-    the installed ``polyframe_baselines`` package); with none, polyframe is timed alone after
-    a notice.
+    overhead curve; ``"spec:<batch>:<spec file or zoo>"``: a user's spec, polyframe alone
+    (:func:`polyframe.bench.spec_suite.spec_suite_name`). ``against``: any of ``native``
+    (= ``docs``), ``tuned``, ``keras``; ``rounds`` timed windows of ``steps`` steps (default:
+    the suite's); ``threads`` per framework (default: cores); ``extras``: ``import polyframe``
+    time and digits time-to-97%; ``baselines``: the native loops' directory (default:
+    ``$POLYFRAME_BASELINES``, else the installed ``polyframe_baselines``; with none polyframe
+    runs alone); ``replicas``: workers per compared implementation (1 halves start-up cost).
 
     >>> result = pf.bench.run(suite="mlp", backend="torch", against="tuned")  # doctest: +SKIP
     >>> result["groups"][0]["ratios"]["polyframe/tuned"]["median"]            # doctest: +SKIP
     """
     if not isinstance(rounds, int) or rounds < 1:
         raise ConfigError(f"rounds must be a positive int, got {rounds!r}")
-    suites, backends = get_suites(suite), resolve_backends(backend)
+    suites, backends, started = get_suites(suite), resolve_backends(backend), time.perf_counter()
     others, base_dir = _others(parse_against(against), baselines, log)
     threads = threads or default_threads()
     info = machine.describe(threads)
-    plan = Plan(rounds, warmup_steps, threads, seed, base_dir, machine.matmul_peak_gflops())
-    plan = dataclasses.replace(plan, steps=steps, log=log)
-    started = time.perf_counter()
+    peak = machine.matmul_peak_gflops()
+    plan = Plan(rounds, warmup_steps, threads, seed, base_dir, peak, steps, log, replicas)
+    config = {"suites": [s.name for s in suites], "backends": backends, "against": others}
+    config.update(rounds=rounds, warmup_steps=warmup_steps, seed=seed, steps=steps)
+    config["replicas"] = replicas
     groups = []
     for s, b in itertools.product(suites, backends):
         impls = ["polyframe", *[o for o in others if o in s.references and _available(o)]]
         groups.append(run_group(s, b, impls, plan))
     info["matmul_peak_gflops"] = max(plan.peak_gflops, machine.matmul_peak_gflops())
     info["load_after"] = machine.load_average()
-    config = {"suites": [s.name for s in suites], "backends": backends, "against": others}
-    config.update(rounds=rounds, warmup_steps=warmup_steps, seed=seed, steps=steps)
     result: dict[str, Any] = {
         "schema": SCHEMA,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

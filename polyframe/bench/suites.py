@@ -170,11 +170,12 @@ def _overhead_mlp(input_dim: int, hidden: tuple[int, ...]) -> Callable[[], Seque
 
 #: The overhead curve (``--suite overhead``): one MLP family from a model whose step is a few
 #: hundred microseconds (where a fixed per-step cost decides the speed) to the mlp suite.
-#: (input, hidden, batch, steps per window)
+#: (input, hidden, batch, steps per window: a window lasts 0.1 s or more, so that a busy
+#: machine's preemptions, a few ms each, stay small against it)
 OVERHEAD_SIZES = (
-    (64, (128,), 8, 400),
-    (64, (128,), 32, 400),
-    (256, (256, 256), 64, 150),
+    (64, (128,), 8, 2000),
+    (64, (128,), 32, 2000),
+    (256, (256, 256), 64, 300),
     (784, (512, 512), 128, 60),
 )
 for _d, _h, _b, _n in OVERHEAD_SIZES:
