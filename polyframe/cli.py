@@ -21,9 +21,7 @@ from polyframe.recipe import DEFAULTS
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(
-            2, f"polyframe: error: {message} (see {self.prog} --help)\n"
-        )
+        self.exit(2, f"polyframe: error: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("-o", "--output", help="PNG path (default: HISTORY with .png)")
     pl.add_argument("--debug", action="store_true", help="show tracebacks")
     _add_tune_parser(sub)
-    _add_bench_parser(sub)
+    from polyframe.cli_bench import add_subcommands as add_bench_subcommands
+
+    add_bench_subcommands(sub)
     from polyframe.cli_checkpoint import add_checkpoint_arguments, add_subcommands
     from polyframe.cli_porting import add_subcommands as add_porting_subcommands
 
@@ -144,58 +144,6 @@ def _add_tune_parser(sub: Any) -> None:
     u.add_argument("--plot", help="write PNG plots (history, importances) into this directory")
     u.add_argument("--quiet", action="store_true", help="no line per trial")
     u.add_argument("--debug", action="store_true", help="show tracebacks")
-
-
-def _add_bench_parser(sub: Any) -> None:
-    b = sub.add_parser(
-        "bench", help="benchmark polyframe against native loops and Keras 3 (docs/benchmarks.md)"
-    )
-    b.add_argument("--suite", default="all", help="mlp, cnn, ... comma-separated, or all")
-    b.add_argument("--backend", default="all", help="torch, tensorflow, jax, or all")
-    b.add_argument(
-        "--against", default="native,tuned,keras", help="any of native, tuned, keras ('' none)"
-    )
-    b.add_argument("--rounds", type=int, default=8, help="timed windows per implementation")
-    b.add_argument("--warmup-steps", type=int, default=20)
-    b.add_argument("--threads", type=int, help="threads per framework (default: cores)")
-    b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--no-extras", action="store_true", help="skip import and digits timings")
-    b.add_argument(
-        "--baselines",
-        help="directory of the native loops (default: $POLYFRAME_BASELINES, else the installed "
-        "polyframe_baselines package)",
-    )
-    b.add_argument("--json", dest="json_path", help="write the result (JSON) here")
-    b.add_argument("--plot", dest="plot_path", help="write a PNG chart here")
-    b.add_argument("--markdown", dest="markdown_path", help="write the markdown report here")
-    b.add_argument("--debug", action="store_true", help="show tracebacks")
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    """Run the benchmark; print the headline table; write the requested files."""
-    from polyframe import bench
-
-    result = bench.run(
-        suite=args.suite,
-        backend=args.backend,
-        against=args.against,
-        rounds=args.rounds,
-        warmup_steps=args.warmup_steps,
-        threads=args.threads,
-        seed=args.seed,
-        extras=not args.no_extras,
-        baselines=args.baselines,
-        log=lambda msg: print(msg, file=sys.stderr),
-    )
-    bench.validate(result)
-    print(bench.report.headline(result))
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(result, indent=2) + "\n")
-    if args.markdown_path:
-        Path(args.markdown_path).write_text(bench.markdown(result))
-    if args.plot_path:
-        bench.plot(result, args.plot_path)
-    return 0
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
@@ -341,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = argv  # what data-parallel workers re-run
     debug = args.debug or "--debug" in argv
     try:
+        from polyframe.cli_bench import cmd_bench
         from polyframe.cli_checkpoint import cmd_convert, cmd_export
         from polyframe.cli_plugins import load_cli_plugins
         from polyframe.cli_porting import cmd_diff, cmd_import_native

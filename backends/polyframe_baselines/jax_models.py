@@ -23,15 +23,19 @@ def _load(layer: nnx.Module, kernel: np.ndarray, bias: np.ndarray) -> None:
 
 
 class MLP(nnx.Module):
-    """784-512-512-10 with ReLU."""
+    """Dense layers ``l0, l1, ...`` with ReLU between them (784-512-512-10 for the mlp
+    suite, smaller for the overhead curve)."""
 
-    def __init__(self, rngs: nnx.Rngs) -> None:
-        self.l0 = nnx.Linear(784, 512, rngs=rngs)
-        self.l1 = nnx.Linear(512, 512, rngs=rngs)
-        self.l2 = nnx.Linear(512, 10, rngs=rngs)
+    def __init__(self, widths: list[int], rngs: nnx.Rngs) -> None:
+        self.depth = len(widths) - 1
+        for i in range(self.depth):
+            setattr(self, f"l{i}", nnx.Linear(widths[i], widths[i + 1], rngs=rngs))
 
     def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-        return self.l2(nnx.relu(self.l1(nnx.relu(self.l0(x)))))
+        for i in range(self.depth):
+            x = getattr(self, f"l{i}")(x)
+            x = nnx.relu(x) if i < self.depth - 1 else x
+        return x
 
 
 class CNN(nnx.Module):
@@ -52,9 +56,11 @@ class CNN(nnx.Module):
 
 
 def mlp(p: dict[str, np.ndarray]) -> MLP:
-    model = MLP(nnx.Rngs(0))
-    for i, layer in enumerate((model.l0, model.l1, model.l2)):
-        _load(layer, p[f"dense_{i}.kernel"], p[f"dense_{i}.bias"])
+    names = [f"dense_{i}" for i in range(len(p)) if f"dense_{i}.kernel" in p]
+    widths = [p[f"{names[0]}.kernel"].shape[0], *(p[f"{n}.kernel"].shape[1] for n in names)]
+    model = MLP(widths, nnx.Rngs(0))
+    for i, name in enumerate(names):
+        _load(getattr(model, f"l{i}"), p[f"{name}.kernel"], p[f"{name}.bias"])
     return model
 
 

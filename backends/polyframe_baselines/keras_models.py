@@ -10,16 +10,15 @@ import numpy as np
 
 
 def mlp(p: dict[str, np.ndarray]) -> keras.Model:
-    """784-512-512-10 with ReLU."""
-    model = keras.Sequential(
-        [
-            keras.Input((784,)),
-            keras.layers.Dense(512, activation="relu"),
-            keras.layers.Dense(512, activation="relu"),
-            keras.layers.Dense(10),
-        ]
-    )
-    model.set_weights([p[f"dense_{i}.{k}"] for i in range(3) for k in ("kernel", "bias")])
+    """Dense layers with ReLU between them, widths from the kernels (784-512-512-10 for the
+    mlp suite, smaller for the overhead curve)."""
+    names = [f"dense_{i}" for i in range(len(p)) if f"dense_{i}.kernel" in p]
+    layers: list[Any] = [keras.Input((p[f"{names[0]}.kernel"].shape[0],))]
+    for i, name in enumerate(names):
+        relu = "relu" if i < len(names) - 1 else None
+        layers.append(keras.layers.Dense(p[f"{name}.kernel"].shape[1], activation=relu))
+    model = keras.Sequential(layers)
+    model.set_weights([p[f"{name}.{k}"] for name in names for k in ("kernel", "bias")])
     return model
 
 

@@ -24,13 +24,22 @@ def _conv(layer: nn.Conv2d, kernel: np.ndarray, bias: np.ndarray) -> None:
         layer.bias.copy_(torch.from_numpy(bias))
 
 
+def _dense_kernels(p: dict[str, np.ndarray]) -> list[str]:
+    """The Dense layers' names (``dense_0``, ``dense_1``, ...) of a canonical MLP."""
+    return [f"dense_{i}" for i in range(len(p)) if f"dense_{i}.kernel" in p]
+
+
 def mlp(p: dict[str, np.ndarray]) -> nn.Module:
-    """784-512-512-10 with ReLU."""
-    model = nn.Sequential(
-        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
-    )
-    for i, layer in enumerate((model[0], model[2], model[4])):
-        _linear(layer, p[f"dense_{i}.kernel"], p[f"dense_{i}.bias"])
+    """Dense layers with ReLU between them, widths from the kernels (784-512-512-10 for the
+    mlp suite, smaller for the overhead curve)."""
+    names = _dense_kernels(p)
+    layers: list[nn.Module] = []
+    for i, name in enumerate(names):
+        n_in, n_out = p[f"{name}.kernel"].shape
+        layers += [nn.Linear(n_in, n_out)] + ([nn.ReLU()] if i < len(names) - 1 else [])
+    model = nn.Sequential(*layers)
+    for layer, name in zip(model[::2], names, strict=True):
+        _linear(layer, p[f"{name}.kernel"], p[f"{name}.bias"])
     return model
 
 

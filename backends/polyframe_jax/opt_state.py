@@ -141,7 +141,8 @@ def rng_state(steps: Any) -> dict[str, np.ndarray]:
 
 def load_rng_state(steps: Any, state: dict[str, np.ndarray]) -> None:
     """Restore streams saved by :func:`rng_state` into the steps' state (matching paths)."""
-    for path, var in nnx.to_flat_state(steps.rest):
+    rest = steps.rest  # a tree rebuilt from the steps' arrays: written back below
+    for path, var in nnx.to_flat_state(rest):
         key = ".".join(map(str, path))
         if key in state and isinstance(var, nnx.RngState):
             old = var[...]
@@ -151,4 +152,5 @@ def load_rng_state(steps: Any, state: dict[str, np.ndarray]) -> None:
                 )
             else:
                 var[...] = jnp.asarray(state[key], dtype=old.dtype)
+    steps.rest = rest
     steps.sync()  # the module too: fit re-reads its state from the module (``pull``)

@@ -10,7 +10,16 @@ _COLORS = {"polyframe": "#1f77b4", "tuned": "#2ca02c", "docs": "#98df8a", "keras
 
 
 def plot(result: dict[str, Any], path: str | Path) -> Path:
-    """Write grouped bars (backend x implementation, median steps/s with min–max whiskers)."""
+    """Write grouped bars (backend x implementation, median steps/s with min–max whiskers);
+    the overhead curve and a user's spec have charts of their own."""
+    if result.get("mode") == "overhead":
+        from polyframe.bench.overhead import plot as plot_overhead
+
+        return plot_overhead(result, path)
+    if result.get("mode") == "spec":
+        from polyframe.bench.spec_report import plot as plot_spec
+
+        return plot_spec(result, path)
     import matplotlib
 
     matplotlib.use("Agg")

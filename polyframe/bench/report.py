@@ -13,6 +13,17 @@ _LABEL = {
 }
 
 
+_INTRO = {
+    "suites": "Median step time (ms) and median per-window ratio polyframe / other (< 1: "
+    "polyframe faster; ✗: target missed, <= 1.05 vs native, <= 1.0 vs Keras 3).",
+    "overhead": "The overhead curve: median step time (us) of polyframe and of the native "
+    "loop, the median per-round difference (what polyframe adds per step, us) and the median "
+    "per-window ratio (✗: above the 1.05 target).",
+    "spec": "polyframe on every backend (median step time over the windows, min–max; first "
+    "step = build and compile; peak RSS of the worker process).",
+}
+
+
 def _ms(group: dict[str, Any], impl: str) -> str:
     r = group["implementations"].get(impl)
     return f"{r['step_ms']['median']:.2f}" if r else "–"
@@ -28,7 +39,18 @@ def _ratio(group: dict[str, Any], other: str) -> str:
 
 def headline(result: dict[str, Any]) -> str:
     """The table of median step times (ms) and polyframe / other ratios per suite and backend
-    (✗ marks a missed target: <= 1.05 vs native, <= 1.0 vs Keras)."""
+    (✗ marks a missed target: <= 1.05 vs native, <= 1.0 vs Keras); for the overhead curve,
+    its table (:mod:`polyframe.bench.overhead`); for a user's spec, the backends' table and
+    the fastest one (:mod:`polyframe.bench.spec_report`)."""
+    mode = result.get("mode", "suites")
+    if mode == "overhead":
+        from polyframe.bench.overhead import table
+
+        return table(result)
+    if mode == "spec":
+        from polyframe.bench.spec_report import table
+
+        return table(result)
     lines = [
         "| suite | backend | polyframe ms | tuned ms | docs ms | Keras ms "
         "| polyframe/tuned | polyframe/docs | polyframe/keras |",
@@ -92,8 +114,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['elapsed_s']:.0f} s"
         + (f" · every worker with {m['allocator']}" if m.get("allocator") else ""),
         "",
-        "Median step time (ms) and median per-window ratio polyframe / other (< 1: polyframe "
-        "faster; ✗: target missed, <= 1.05 vs native, <= 1.0 vs Keras 3).",
+        _INTRO[result.get("mode", "suites")],
         "",
         headline(result),
         "",

@@ -78,6 +78,7 @@ _GROUP = {
         "steps_per_window": {"type": "integer", "minimum": 1},
         "flops_per_step": {"type": "integer", "minimum": 0},
         "reference_loss": _NUM,
+        "loss_check": _STR,
         "implementations": {
             "type": "object",
             "required": ["polyframe"],
@@ -85,6 +86,14 @@ _GROUP = {
         },
         "ratios": {"type": "object", "additionalProperties": _RATIO},
         "cpu_ratios": {"type": "object", "additionalProperties": _RATIO},
+        "overhead_us": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["median", "of_medians"],
+                "properties": {"median": {"type": "number"}, "of_medians": {"type": "number"}},
+            },
+        },
         "targets": {
             "type": "object",
             "additionalProperties": {
@@ -101,6 +110,7 @@ SCHEMA: dict[str, Any] = {
     "properties": {
         "schema": {"enum": ["polyframe.bench/1"]},
         "created": _STR,
+        "mode": {"enum": ["suites", "overhead", "spec"]},
         "machine": {
             "type": "object",
             "required": [

@@ -22,7 +22,9 @@ class Suite:
     """One benchmark model: ``spec()`` builds it; batches are ``(batch_size, *input_shape)``
     float32 in [0, 1) (token ids in ``[0, vocab)`` when ``vocab``) with integer labels;
     Adam(``lr``) and softmax cross-entropy. ``references`` names the comparisons that have
-    hand-written code under ``polyframe_baselines`` (backends/polyframe_baselines/) (``docs``, ``tuned``, ``keras``)."""
+    hand-written code under ``polyframe_baselines`` (backends/polyframe_baselines/) (``docs``,
+    ``tuned``, ``keras``); ``model`` the baselines' model builder when it is not ``name``;
+    ``family`` a group of suites chosen together by that name (``--suite overhead``)."""
 
     name: str
     spec: Callable[[], Any]
@@ -33,6 +35,13 @@ class Suite:
     requires: tuple[str, ...] = ()
     vocab: int = 0
     references: tuple[str, ...] = ("docs", "tuned", "keras")
+    model: str = ""
+    family: str = ""
+
+    @property
+    def baseline_model(self) -> str:
+        """The model builder the native loops use (``model``, default: the suite's name)."""
+        return self.model or self.name
 
     def data(self, n_batches: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """``n_batches`` batches of synthetic data, the same for every implementation."""
@@ -150,21 +159,73 @@ register_suite(
 )
 
 
+def _overhead_mlp(input_dim: int, hidden: tuple[int, ...]) -> Callable[[], Sequential]:
+    def spec() -> Sequential:
+        from polyframe.models import mlp
+
+        return mlp(input_shape=(input_dim,), hidden=hidden, classes=10)
+
+    return spec
+
+
+#: The overhead curve (``--suite overhead``): one MLP family from a model whose step is a few
+#: hundred microseconds (where a fixed per-step cost decides the speed) to the mlp suite.
+#: (input, hidden, batch, steps per window: a window lasts 0.1 s or more, so that a busy
+#: machine's preemptions, a few ms each, stay small against it)
+OVERHEAD_SIZES = (
+    (64, (128,), 8, 2000),
+    (64, (128,), 32, 2000),
+    (256, (256, 256), 64, 300),
+    (784, (512, 512), 128, 60),
+)
+for _d, _h, _b, _n in OVERHEAD_SIZES:
+    register_suite(
+        Suite(
+            f"mlp-{'-'.join(map(str, (_d, *_h, 10)))}-b{_b}",
+            _overhead_mlp(_d, _h),
+            _b,
+            _n,
+            "overhead curve: the per-step cost of the abstraction at this size",
+            requires=("Dense",),
+            references=("docs", "tuned"),
+            model="mlp",
+            family="overhead",
+        )
+    )
+
+
 def get_suites(names: str | list[str]) -> list[Suite]:
-    """Suites by name (``"all"``: every available one); unknown or planned names raise."""
+    """Suites by name; ``"all"``: every available one outside a family; a family's name
+    (``overhead``): its suites; ``spec:<batch>:<file or zoo name>``: a spec of the user's
+    (:func:`polyframe.bench.spec_suite.spec_suite`). Unknown or planned names raise."""
     wanted = names.split(",") if isinstance(names, str) else list(names)
     if wanted == ["all"]:
-        return list(SUITES.values())
+        return [s for s in SUITES.values() if not s.family]
     out = []
     for name in wanted:
         name = name.strip()
         if name in SUITES:
             out.append(SUITES[name])
+        elif name in families():
+            out += [s for s in SUITES.values() if s.family == name]
+        elif name.startswith("spec:"):
+            from polyframe.bench.spec_suite import spec_suite_named
+
+            out.append(spec_suite_named(name))
         elif name in PLANNED:
             raise ConfigError(
                 f"suite {name!r} needs layer kinds {list(PLANNED[name])} that this polyframe "
                 f"does not have yet; available suites: {', '.join(SUITES)}"
             )
         else:
-            raise ConfigError(f"unknown suite {name!r}; available: {', '.join(SUITES)} (or 'all')")
+            names_ = [n for n, s in SUITES.items() if not s.family]
+            raise ConfigError(
+                f"unknown suite {name!r}; available: {', '.join(names_)}, the families "
+                f"{', '.join(families())} (or 'all')"
+            )
     return out
+
+
+def families() -> list[str]:
+    """The names of the suite families (``overhead``)."""
+    return list(dict.fromkeys(s.family for s in SUITES.values() if s.family))

@@ -43,9 +43,10 @@ def load_impl(args: argparse.Namespace) -> Any:
     params = init_params(suite.spec(), args.seed)
     if args.impl == "keras":
         module = import_baseline(args.baselines, "keras3_fit")
-        return module.make(suite.name, params, x, y, suite.batch_size, suite.lr)
+        return module.make(suite.baseline_model, params, x, y, suite.batch_size, suite.lr)
     module = import_baseline(args.baselines, f"{args.backend}_loops")
-    return module.make(suite.name, args.impl, params, x, y, suite.batch_size, suite.lr)
+    model = suite.baseline_model
+    return module.make(model, args.impl, params, x, y, suite.batch_size, suite.lr)
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:

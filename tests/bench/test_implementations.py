@@ -27,17 +27,20 @@ def _make(impl: str, suite_name: str, backend: str):
     params = init_params(suite.spec(), 0)
     if impl == "keras":
         module = import_baseline(BASELINES, "keras3_fit")
-        return module.make(suite.name, params, x, y, suite.batch_size, suite.lr), suite
+        return module.make(suite.baseline_model, params, x, y, suite.batch_size, suite.lr), suite
     module = import_baseline(BASELINES, f"{backend}_loops")
-    return module.make(suite.name, impl, params, x, y, suite.batch_size, suite.lr), suite
+    model = suite.baseline_model
+    return module.make(model, impl, params, x, y, suite.batch_size, suite.lr), suite
 
 
+# the suites, and the overhead curve's smallest MLP (the baselines' MLP built from its widths)
+TINY = next(name for name, suite in SUITES.items() if suite.family == "overhead")
 CASES = [
     (impl, name)
     for name, suite in SUITES.items()
     for impl in ("polyframe", "docs", "tuned")
-    if impl == "polyframe" or impl in suite.references
-]
+    if (impl == "polyframe" or impl in suite.references) and not suite.family
+] + [("tuned", TINY)]
 
 
 @pytest.mark.parametrize(("impl", "suite_name"), CASES)

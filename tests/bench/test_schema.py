@@ -144,3 +144,33 @@ def test_plot_writes_a_png(tmp_path: Path):
     path = pf.bench.plot(result(), tmp_path / "chart.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_overhead_mode_table_and_chart(tmp_path: Path):
+    doc = result()
+    doc["mode"] = "overhead"
+    group = doc["groups"][0]
+    group.update(suite="mlp-64-128-10-b8", batch_size=8)
+    group["implementations"].pop("keras")
+    group["overhead_us"] = {"polyframe-tuned": {"median": -100.0, "of_medians": -98.0}}
+    assert errors(doc) == []
+    row = "| mlp-64-128-10-b8 | 8 | torch | 5000 | 5100 (tuned) | -100.0 | 0.980 | 0.980 |"
+    assert row in pf.bench.report.headline(doc).splitlines()
+    assert pf.bench.plot(doc, tmp_path / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_spec_mode_names_the_fastest_backend(tmp_path: Path):
+    doc = result()
+    doc["mode"] = "spec"
+    torch_group = doc["groups"][0]
+    torch_group["implementations"] = {"polyframe": _impl(5.0)}
+    jax_group = {**copy.deepcopy(torch_group), "backend": "jax"}
+    jax_group["implementations"] = {"polyframe": _impl(4.0)}
+    doc["groups"] = [torch_group, jax_group]
+    assert errors(doc) == []
+    text = pf.bench.report.headline(doc)
+    assert text.endswith(
+        "Fastest backend: jax, 4.00 ms per step (step time of the others: torch 1.25x)."
+    )
+    assert "| jax | 4.00 (4.00–4.00) | 250.0 | 32000 | 0.50 | 500 | x 1.0 |" in text
+    assert pf.bench.plot(doc, tmp_path / "spec.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -232,8 +232,8 @@ def test_markers_and_tiny_values_parse(tmp_path: Path) -> None:
     """The parser reads skip lists, reasons and fresh markers; a skip without a reason fails."""
     readme = {b.line: b for b in blocks("README.md")}
     commands = next(b for b in readme.values() if b.lang == "bash" and b.skip_commands)
-    assert commands.skip_commands == (2, 4, 5, 6, 7, 9) and "30 epochs" in commands.skip
-    assert len(bash_commands(commands.code)) == 9
+    assert commands.skip_commands == (2, 4, 5, 6, 7, 9, 10) and "30 epochs" in commands.skip
+    assert len(bash_commands(commands.code)) == 10
     assert any(b.fresh and "pf.Trainer" in b.code for b in readme.values())
     assert tiny("fit(epochs=20); --epochs 8 --trials 20 trials=5 --rounds 12") == (
         "fit(epochs=1); --epochs 1 --trials 2 trials=2 --rounds 1"
