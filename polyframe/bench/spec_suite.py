@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from polyframe.bench.suites import Suite
+from polyframe.bench.suite import Suite
 from polyframe.errors import ConfigError, SpecError
 
 PREFIX = "spec:"
