@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from polyframe import multi_io
 from polyframe.callbacks import Callback, History, PrintProgress, ProgressBar
 from polyframe.data.loader import Loader
 from polyframe.errors import ConfigError, DataError
@@ -50,7 +51,7 @@ def _split_off_validation(
         raise DataError(f"fit: validation_split must be in (0, 1), got {fraction!r}")
     if y is None:
         raise DataError("fit: labels y are required")
-    n = len(x)
+    n = multi_io.rows(x)
     at = int(math.ceil(n * (1.0 - fraction)))
     if at in (0, n):
         raise DataError(
@@ -58,7 +59,14 @@ def _split_off_validation(
             "validation set; use more data or another fraction"
         )
     w_train = None if w is None else np.asarray(w)[:at]
-    return x[:at], np.asarray(y)[:at], w_train, (x[at:], np.asarray(y)[at:])
+    y = y if isinstance(y, dict) else np.asarray(y)
+    head, tail = slice(None, at), slice(at, None)
+    return (
+        multi_io.take(x, head),
+        multi_io.take(y, head),
+        w_train,
+        (multi_io.take(x, tail), multi_io.take(y, tail)),
+    )
 
 
 def _scalars(logs: dict[str, Any]) -> dict[str, float]:
@@ -91,10 +99,11 @@ class Trainer:
         self,
         model: Model,
         optimizer: str | Optimizer = "adam",
-        loss: str | Loss = "cross_entropy",
-        metrics: Iterable[str] = ("accuracy",),
+        loss: str | Loss | dict[str, str | Loss] = "cross_entropy",
+        metrics: Iterable[str] | dict[str, Iterable[str]] = ("accuracy",),
         compile: bool | None = None,
         *,
+        loss_weights: dict[str, float] | Iterable[float] | None = None,
         schedule: str | Schedule | None = None,
         clip_norm: float | None = None,
         clip_value: float | None = None,
@@ -110,22 +119,26 @@ class Trainer:
             raise DataError(
                 f"Trainer needs a polyframe Model (pf.build(...)), got {type(model).__name__}"
             )
-        inputs = len(getattr(model.spec, "input_names", "x"))
-        outputs = len(getattr(model.spec, "output_names", "y"))
-        if inputs != 1 or outputs != 1:
-            raise ConfigError(
-                f"Trainer trains models with one input and one output; this Graph has {inputs} "
-                f"input(s) and {outputs} output(s). Run it with model(...) and train it with the "
-                "native module's own tools (model.native)"
-            )
         self.model = model
         self.optimizer = get_optimizer(optimizer)
-        self.loss = get_loss(loss)
-        self.metrics = check_metrics(tuple(metrics), self.loss)
+        # several outputs: per-output losses, weights and metrics (polyframe/multi_io.py)
+        multi_out = multi_io.counts_of(model.spec)[1] > 1
+        if multi_out:
+            self.loss = multi_io.make_losses(model.spec, loss, loss_weights)
+            metric_plan = multi_io.make_metrics(model.spec, self.loss, metrics)
+            self.metrics = metric_plan.metric_names
+        else:
+            if loss_weights is not None or isinstance(loss, dict):
+                raise ConfigError(
+                    "loss as a dict and loss_weights need a model with several outputs"
+                )
+            self.loss = get_loss(loss)
+            self.metrics = check_metrics(tuple(metrics), self.loss)
+            metric_plan = plan(self.metrics, tuple(model.spec.output_shape))
         out_shape = tuple(model.spec.output_shape)
         self.config = StepConfig(
             loss=self.loss,
-            metrics=plan(self.metrics, out_shape),
+            metrics=metric_plan,
             clip_norm=clip_norm,
             clip_value=clip_value,
             accum_steps=accum_steps,
@@ -136,12 +149,18 @@ class Trainer:
         )
         if accum_steps > 1 and steps_per_execution > 1:
             raise ConfigError("accum_steps and steps_per_execution cannot both be > 1; choose one")
-        empty = np.zeros((0, *out_shape), np.float32)
-        check_targets(
-            self.loss,
-            out_shape,
-            np.zeros(0, np.int64) if self.loss.name == "cross_entropy" else empty,
-        )
+        if multi_io.is_multi(model.spec) and steps_per_execution > 1:
+            raise ConfigError(
+                "steps_per_execution > 1 is not supported for models with several inputs or "
+                "outputs yet; use steps_per_execution=1"
+            )
+        if not multi_out:
+            empty = np.zeros((0, *out_shape), np.float32)
+            check_targets(
+                self.loss,
+                out_shape,
+                np.zeros(0, np.int64) if self.loss.name == "cross_entropy" else empty,
+            )
         self.schedule = get_schedule(schedule)
         self.compile = compile
         self.stop_training = False
@@ -201,10 +220,12 @@ class Trainer:
 
     def _place(self, xb: np.ndarray, yb: Any, wb: Any) -> tuple[Any, Any, Any]:
         """A numpy (global) batch as the steps' device arrays."""
+        xb, yb = multi_io.as_lists(self.model.spec, xb, yb)  # dict batches: lists in order
         if self._dp:
-            return self._dp.placement.place(xb, np.asarray(yb), wb)
+            yb = yb if isinstance(yb, list) else np.asarray(yb)
+            return self._dp.placement.place(xb, yb, wb)
         be = self.model.backend_impl
-        return be.from_numpy(xb), be.from_numpy(yb), None if wb is None else be.from_numpy(wb)
+        return tuple(multi_io.to_device(b, be.from_numpy) for b in (xb, yb, wb))
 
     def _place_many(self, xs: np.ndarray, ys: np.ndarray, ws: Any) -> tuple[Any, Any, Any]:
         """Stacked numpy batches ``(k, b, ...)`` as the fused steps' device arrays."""
@@ -219,6 +240,8 @@ class Trainer:
             self._dp.placement.barrier()
 
     def _prepare(self, x: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+        if multi_io.is_multi(self.model.spec):  # dicts by input / output name
+            return multi_io.prepare(self.model.spec, self.loss, x, y, what)
         x = check_inputs(self.model.spec, x, f"{what} x")
         if y is None:
             raise DataError(f"{what}: labels y are required")
@@ -232,6 +255,9 @@ class Trainer:
         """A Loader given to ``fit``: its first batch must fit the model exactly (dtype too,
         since its batches go to the backend unconverted)."""
         xb, yb = loader.batch(0, 0)
+        if multi_io.is_multi(self.model.spec):
+            multi_io.check_loader_batch(self.model.spec, self.loss, xb, yb)
+            return
         want = check_inputs(self.model.spec, xb, "fit loader batch x")
         if yb is None:
             raise DataError("fit: the Loader has no labels; build it with labels y")
@@ -264,7 +290,7 @@ class Trainer:
         serves indices."""
         for xb, yb in loader.epoch(epoch, start) if start else loader.epoch(epoch):
             if y is not None:  # yb holds example indices
-                yield xb, y[yb], w[yb]
+                yield xb, multi_io.take(y, yb), w[yb]
             elif self.loss.class_weight is not None:
                 yield xb, yb, sample_weights(self.loss, np.asarray(yb), None, len(yb))
             else:
@@ -321,12 +347,12 @@ class Trainer:
             self._check_loader(loader)
         else:
             x, y = self._prepare(x, y, "fit")
-            w_all = sample_weights(self.loss, y, sample_weight, len(x))
+            w_all = sample_weights(self.loss, y, sample_weight, multi_io.rows(x))
             if w_all is None:
                 loader = Loader(x, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
             else:  # serve indices, so that weights follow the same order
                 y_all = y
-                idx = np.arange(len(x), dtype=np.int64)
+                idx = np.arange(multi_io.rows(x), dtype=np.int64)
                 loader = Loader(x, idx, batch_size=batch_size, shuffle=shuffle, seed=seed)
         val = self._prepare(*validation_data, "validation_data") if validation_data else None
         accum = self.config.accum_steps
@@ -401,6 +427,11 @@ class Trainer:
         return history
 
     def _set_class_weight(self, class_weight: Any) -> None:
+        if isinstance(self.loss, multi_io.OutputLosses):
+            raise ConfigError(
+                "class_weight is only supported for models with a single output (as in Keras); "
+                "pass sample_weight instead"
+            )
         classes = int(np.prod(self.model.spec.output_shape))
         classes = 2 if classes == 1 else classes
         if isinstance(class_weight, dict):
@@ -442,12 +473,12 @@ class Trainer:
             if accum > 1 and (i + 1) % accum and i + 1 < n:
                 steps.accumulate(*args)
                 if batch_logs:
-                    micro.append((float(steps.last_losses()[0]), len(xb)))
+                    micro.append((float(steps.last_losses()[0]), multi_io.rows(xb)))
                 continue
             steps.train(args[0], args[1], self.learning_rate(self.global_step), args[2])
             losses = None
             if batch_logs:
-                micro.append((float(steps.last_losses()[0]), len(xb)))
+                micro.append((float(steps.last_losses()[0]), multi_io.rows(xb)))
                 size = sum(m for _, m in micro)
                 losses = [sum(v * m for v, m in micro) / size]
                 micro = []
@@ -503,14 +534,21 @@ class Trainer:
         self.steps.pull()
         return self._evaluate(x, y, batch_size)
 
-    def predict(self, x: Any, batch_size: int = 256) -> np.ndarray:
-        """Model outputs for ``x`` (inference mode), as one numpy array."""
-        x = check_inputs(self.model.spec, x, "predict x")
+    def predict(self, x: Any, batch_size: int = 256) -> np.ndarray | list[np.ndarray]:
+        """Model outputs for ``x`` (inference mode), as one numpy array; a list of arrays (in
+        output order, as Keras returns) for a model with several outputs."""
+        spec = self.model.spec
+        x = multi_io.check_x(spec, x, "predict x")
         be, steps = self.model.backend_impl, self.steps
         steps.pull()
         outs = [
-            steps.predict(be.from_numpy(xb))
+            steps.predict(multi_io.to_device(multi_io.as_lists(spec, xb, None)[0], be.from_numpy))
             for xb, _ in Loader(x, None, batch_size, shuffle=False).epoch(0)
         ]
+        if isinstance(outs[0], (list, tuple)):  # several outputs
+            arrays = multi_io.outputs_list([[be.to_numpy(o) for o in out] for out in outs])
+            return [
+                a if a.dtype in (np.float32, np.float64) else a.astype(np.float32) for a in arrays
+            ]
         out = np.concatenate([be.to_numpy(o) for o in outs], axis=0)
         return out if out.dtype in (np.float32, np.float64) else out.astype(np.float32)

@@ -150,12 +150,16 @@ def from_map(obj: Any) -> MapDataset:
 
 
 def as_dataset(x: Any, y: Any = None, num_classes: int | None = None) -> AbstractDataset:
-    """What the Loader accepts: a dataset, arrays (``x`` with optional ``y``), or a
-    map-style object (``y`` None)."""
+    """What the Loader accepts: a dataset, arrays (``x`` with optional ``y``; either may be a
+    dict of arrays by name), or a map-style object (``y`` None)."""
     if isinstance(x, AbstractDataset):
         if y is not None:
             raise DataError("pass labels inside the dataset, not as y, when x is a dataset")
         return x
+    if isinstance(x, dict) or isinstance(y, dict):  # named inputs / targets
+        from polyframe.data.columns import ColumnsDataset
+
+        return ColumnsDataset(x, y)
     array_like = isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "__array__")
     if array_like or y is not None or not hasattr(x, "__getitem__"):
         return ArrayDataset(x, y, num_classes)
