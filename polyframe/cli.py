@@ -21,7 +21,9 @@ from polyframe.recipe import DEFAULTS
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        self.exit(2, f"polyframe: error: {message} (see {self.prog} --help)\n")
+        self.exit(
+            2, f"polyframe: error: {message} (see {self.prog} --help)\n"
+        )
 
 
 def _parser() -> argparse.ArgumentParser:

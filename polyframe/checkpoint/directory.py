@@ -79,9 +79,7 @@ def _best(directory: Path) -> tuple[Checkpoint, list[tuple[Path, str]]]:
     return read(best[1]), skipped
 
 
-def resolve(
-    path: str | Path, which: str | int = "last"
-) -> tuple[Checkpoint, list[tuple[Path, str]]]:
+def resolve(path: str | Path, which: str | int = "last") -> tuple[Checkpoint, list[tuple[Path, str]]]:
     """Read ``path`` as a checkpoint, or as a directory of checkpoints: ``which="last"`` (the
     newest that verifies), ``"best"`` (the best monitored value, see ``ModelCheckpoint``'s
     ``save_best``) or an int N (the checkpoint taken after epoch N). Raises CheckpointError when

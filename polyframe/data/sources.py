@@ -106,9 +106,7 @@ def _tfds(name: str = "tfds", **kwargs: Any) -> Any:  # bare "tfds": a clear Dat
     return load_tfds(name, **kwargs)
 
 
-def _torchvision(
-    name: str = "torchvision", **kwargs: Any
-) -> Any:  # bare "torchvision": a clear DataError
+def _torchvision(name: str = "torchvision", **kwargs: Any) -> Any:  # bare "torchvision": a clear DataError
     from polyframe.data.sources_torchvision import load_torchvision
 
     return load_torchvision(name, **kwargs)
