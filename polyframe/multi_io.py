@@ -194,6 +194,23 @@ def make_metrics(spec: Any, losses: OutputLosses, metrics: Any) -> OutputMetrics
     return OutputMetrics(keys, plans, tuple(c for p in plans for c in p.custom))
 
 
+def parse_named(text: Any, what: str) -> Any:
+    """``'cls=cross_entropy,reg=mse'`` (a command line's per-output values) as a dict; other
+    values as they are. Numbers are read as floats (``'cls=1,reg=0.5'``)."""
+    if not isinstance(text, str) or "=" not in text:
+        return text
+    out: dict[str, Any] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ConfigError(f"{what}: expected NAME=VALUE[,NAME=VALUE...], got {text!r}")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            out[name.strip()] = value.strip()
+    return out
+
+
 # -- data ------------------------------------------------------------------------------------
 def _by_name(value: Any, names: tuple[str, ...], what: str, keys: tuple[str, ...]) -> dict:
     if isinstance(value, Mapping):
