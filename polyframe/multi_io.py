@@ -346,6 +346,11 @@ def to_device(batch: Any, convert: Any) -> Any:
     return None if batch is None else convert(batch)
 
 
+def each(batch: Any, fn: Any) -> Any:
+    """``fn`` of the array, or of each array of a list batch (several inputs / outputs)."""
+    return [fn(a) for a in batch] if isinstance(batch, list) else fn(batch)
+
+
 def take(batch: Any, idx: Any) -> Any:
     """Rows ``idx`` of an array or of each array of a dict."""
     if isinstance(batch, Mapping):
