@@ -25,7 +25,9 @@ def test_loader_batches_dicts_like_arrays() -> None:
         np.testing.assert_array_equal(yb["cls"], ya % 3)
         np.testing.assert_array_equal(yb["reg"][:, 0], xa[:, 0] + 0.5)
     assert len(named) == 3
-    with pytest.raises(pf.DataError, match=r"one row count, got \{\"x\['a'\]\": 10, \"x\['b'\]\": 9"):
+    with pytest.raises(
+        pf.DataError, match=r"one row count, got \{\"x\['a'\]\": 10, \"x\['b'\]\": 9"
+    ):
         pf.data.Loader({"a": a, "b": a[:9]}, None)
 
 
