@@ -22,6 +22,7 @@ from polyframe.errors import DataError as DataError
 from polyframe.errors import PolyframeError as PolyframeError
 from polyframe.errors import SpecError as SpecError
 from polyframe.spec import Graph as Graph
+from polyframe.spec import ModelSpec as ModelSpec
 from polyframe.spec import Sequential as Sequential
 from polyframe.spec import load_spec as load_spec
 from polyframe.spec import loads_spec as loads_spec

@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # numpy and the optimizers load with the first model, not wit
     import numpy as np
 
     from polyframe.optim import Optimizer
+    from polyframe.spec.model_spec import ModelSpec
+    from polyframe.step_config import StepConfig
 
 GROUP = "polyframe.backends"
 ALIASES = {"pytorch": "torch", "tf": "tensorflow", "keras": "tensorflow", "flax": "jax"}
@@ -114,8 +116,10 @@ class AbstractBackend(abc.ABC):
         """Devices this backend computes on, first = default."""
 
     @abc.abstractmethod
-    def lower(self, spec: Any, params: dict[str, np.ndarray], dtype: str = "float32") -> Any:
-        """Build the native module for ``spec`` holding the canonical ``params``."""
+    def lower(self, spec: ModelSpec, params: dict[str, np.ndarray], dtype: str = "float32") -> Any:
+        """Build the native module for ``spec`` holding the canonical ``params``; a backend
+        tells a Graph from a Sequential by ``spec.is_graph`` and builds one native layer per
+        node of ``spec.lowered_nodes``."""
 
     @abc.abstractmethod
     def export_params(self, native: Any) -> dict[str, np.ndarray]:
@@ -141,21 +145,23 @@ class AbstractBackend(abc.ABC):
     def make_steps(
         self,
         native: Any,
-        spec: Any,
+        spec: ModelSpec,
         optimizer: Optimizer,
-        loss: Any,
-        metrics: tuple[str, ...] | Any,
+        config: StepConfig,
+        *,
         compile: bool | None = None,
-        **controls: Any,
+        placement: Any = None,
     ) -> AbstractSteps:
-        """Compiled steps for training ``native`` (``compile=None``: the backend's fast default).
+        """Compiled steps for training ``native``, the module :meth:`lower` built for ``spec``.
 
-        ``loss`` is a name or a ``pf.losses.Loss``; ``metrics`` names or a ``MetricPlan``;
-        ``controls`` are the other :class:`polyframe.step_config.StepConfig` fields
-        (``clip_norm``, ``clip_value``, ``accum_steps``, ``steps_per_execution``,
-        ``precision``, ``deterministic``); build them with ``step_config.make_config``.
-        ``placement`` (a keyword among ``controls``): a
-        ``polyframe.distributed.AbstractPlacement`` to run the same steps data-parallel."""
+        ``optimizer``: a ``polyframe.optim.Optimizer`` (a name is accepted too);
+        ``config``: a :class:`polyframe.step_config.StepConfig`, whole (the loss, the metric
+        plan and the controls: clipping, accumulation, fused steps, precision, determinism);
+        build one with :func:`polyframe.step_config.make_config`. The steps keep ``spec`` and
+        ``optimizer`` from their constructor (checkpoints name the optimizer state by them).
+        ``compile=None``: the backend's fast default (True / False force compiled / eager).
+        ``placement``: a ``polyframe.distributed.AbstractPlacement`` to run the same steps
+        data-parallel (None: one device)."""
 
     def seed(self, seed: int) -> None:
         """Seed the framework's own random streams (dropout masks)."""
@@ -221,6 +227,16 @@ def lowering_fn(backend: str, layer_cls: type) -> Callable[..., Any]:
         f"{backend!r} backend; register one with @polyframe.register_lowering({backend!r}, ...) or define "
         "forward(self, params, x) in pf.ops on the layer class"
     )
+
+
+def bind_inputs(names: tuple[str, ...], inputs: tuple[Any, ...]) -> dict[str, Any]:
+    """``{input name: tensor}`` for a native Graph module called with ``*inputs`` (or one
+    list of them); a wrong count raises TypeError naming the inputs."""
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+        inputs = tuple(inputs[0])
+    if len(inputs) != len(names):
+        raise TypeError(f"the graph takes {len(names)} input(s) {list(names)}, got {len(inputs)}")
+    return dict(zip(names, inputs, strict=True))
 
 
 def describe_node(node: Any, backend: str) -> str:

@@ -31,6 +31,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("info", help="installed backends, versions and devices")
+    t = _add_train_parser(sub)
+    pl = sub.add_parser("plot", help="draw loss and metrics per epoch from a history JSON")
+    pl.add_argument("history", help="JSON from `polyframe train --json` or History.to_json()")
+    pl.add_argument("-o", "--output", help="PNG path (default: HISTORY with .png)")
+    pl.add_argument("--debug", action="store_true", help="show tracebacks")
+    _add_tune_parser(sub)
+    _add_bench_parser(sub)
+    from polyframe.cli_checkpoint import add_checkpoint_arguments, add_subcommands
+    from polyframe.cli_porting import add_subcommands as add_porting_subcommands
+
+    add_checkpoint_arguments(t)
+    add_subcommands(sub)
+    add_porting_subcommands(sub)
+    from polyframe.cli_plugins import add_loss_arguments, add_plugin_arguments
+
+    add_plugin_arguments(sub.choices[n] for n in ("train", "tune", "export"))
+    add_loss_arguments(t)
+    from polyframe import cli_compress
+
+    cli_compress.add_subcommands(sub)
+    p.commands = sub  # main() reports unknown arguments through the sub-command's parser
+    return p
+
+
+def _add_train_parser(sub: Any) -> argparse.ArgumentParser:
     t = sub.add_parser(
         "train", help="train a spec (default: an MLP on digits) on one or all backends"
     )
@@ -79,27 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--plot", dest="plot_path", help="draw the training curves into this PNG")
     t.add_argument("--debug", action="store_true", help="show tracebacks")
     add_distributed_arguments(t)
-    pl = sub.add_parser("plot", help="draw loss and metrics per epoch from a history JSON")
-    pl.add_argument("history", help="JSON from `polyframe train --json` or History.to_json()")
-    pl.add_argument("-o", "--output", help="PNG path (default: HISTORY with .png)")
-    pl.add_argument("--debug", action="store_true", help="show tracebacks")
-    _add_tune_parser(sub)
-    _add_bench_parser(sub)
-    from polyframe.cli_checkpoint import add_checkpoint_arguments, add_subcommands
-    from polyframe.cli_porting import add_subcommands as add_porting_subcommands
-
-    add_checkpoint_arguments(t)
-    add_subcommands(sub)
-    add_porting_subcommands(sub)
-    from polyframe.cli_plugins import add_loss_arguments, add_plugin_arguments
-
-    add_plugin_arguments(sub.choices[n] for n in ("train", "tune", "export"))
-    add_loss_arguments(t)
-    from polyframe import cli_compress
-
-    cli_compress.add_subcommands(sub)
-    p.commands = sub  # main() reports unknown arguments through the sub-command's parser
-    return p
+    return t
 
 
 def _add_tune_parser(sub: Any) -> None:

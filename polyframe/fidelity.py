@@ -110,6 +110,7 @@ class DiffReport:
 def _source(source: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
     """(spec, canonical params) of a spec, a Model, a Ported or a checkpoint path."""
     from polyframe.init import init_params
+    from polyframe.spec.model_spec import ModelSpec
 
     if isinstance(source, (str, Path)):
         from polyframe.checkpoint import load
@@ -119,7 +120,7 @@ def _source(source: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
     if hasattr(source, "params") and hasattr(source, "spec"):
         params = source.params() if callable(source.params) else source.params
         return source.spec, dict(params)
-    if hasattr(source, "param_specs"):
+    if isinstance(source, ModelSpec):
         return source, init_params(source, seed, "float32")
     raise ConfigError(
         f"diff takes a spec, a Model, a checkpoint path or pf.from_native's result, got "
@@ -132,7 +133,7 @@ def _probe_spec(spec: Any) -> Any:
     from polyframe.spec.graph import Graph
     from polyframe.spec.symbolic import GraphParts
 
-    if hasattr(spec, "parts"):
+    if spec.is_graph:
         refs = tuple(dict.fromkeys(n.output for n in spec.nodes))
         return Graph.from_parts(spec.parts._replace(outputs=refs), name=spec.name)
     inp = dataclasses.replace(spec.layers[0], name="diff_input")
@@ -214,8 +215,6 @@ def diff(
     (or ``x`` alone: random labels) for ``source`` (a spec, a Model, a checkpoint path or
     ``pf.from_native``'s result). Tolerances are ``tol`` times the layer's scale (its largest
     reference value, at least 1). Returns a :class:`DiffReport`; ``print(report.summary())``."""
-    from polyframe.backend import get_backend
-    from polyframe.model import Model
     from polyframe.optim import get_optimizer
     from polyframe.reference import forward
 
@@ -223,37 +222,17 @@ def diff(
     if len(backends) < 2:
         raise ConfigError(f"diff compares two or more backends, got {list(backends)}")
     spec, params = _source(source, seed)
-    if hasattr(spec, "output_names") and len(spec.output_names) != 1:
+    if spec.n_outputs != 1:
         raise ConfigError("diff takes a model with one output")
     opt = get_optimizer(optimizer, lr=lr) if isinstance(optimizer, str) else optimizer
     rng = np.random.default_rng(seed)
-    x, y = data if isinstance(data, tuple) else (data, None)
-    if x is None:
-        raise DataError("diff needs data: a batch x, or (x, y)")
-    x = np.asarray(x)
-    ref_out = np.asarray(forward(spec, params, x, out_dtype=np.float64))
-    if y is None:
-        y = (
-            rng.integers(0, ref_out.shape[-1], ref_out.shape[0])
-            if loss == "cross_entropy"
-            else rng.normal(size=ref_out.shape)
-        )
+    x, y, ref_out = _batch(spec, params, data, loss, rng)
     ref_loss, cot = _loss(loss, ref_out, y)
-
     probe = _probe_spec(spec)
     nodes = list(probe.nodes)
     ref_acts = forward(probe, params, x, out_dtype=np.float64)
-    acts: dict[str, list[np.ndarray]] = {}
-    grads: dict[str, dict[str, np.ndarray]] = {}
-    losses = {"reference": ref_loss}
-    for name in backends:
-        be = get_backend(name)
-        model = Model(probe, be, be.lower(probe, params, "float32"), "float32")
-        outs = model(x)
-        acts[name] = outs if isinstance(outs, list) else [outs]
-        losses[name] = _loss(loss, acts[name][-1], y)[0]
-        plain = Model(spec, be, be.lower(spec, params, "float32"), "float32")
-        grads[name] = plain.gradients(x, cot.astype(np.float32))[1]
+    acts, grads, losses = _run_backends(backends, spec, probe, params, (x, y, cot), loss)
+    losses = {"reference": ref_loss, **losses}
 
     layers: list[LayerDiff] = []
     trainable = {k for k, ps in spec.param_specs().items() if ps.trainable}
@@ -270,7 +249,49 @@ def diff(
             _gradient_rows(row, keys, backends, grads, params, opt, tol)
             _oracle_rows(row, keys, backends, grads, spec, params, x, y, loss, rng)
         layers.append(row)
+    return _report(backends, layers, losses)
 
+
+def _batch(spec: Any, params: dict, data: Any, loss: str, rng: Any) -> tuple[np.ndarray, ...]:
+    """``(x, y, reference output)`` of ``data`` (``x`` alone: labels drawn from ``rng``)."""
+    from polyframe.reference import forward
+
+    x, y = data if isinstance(data, tuple) else (data, None)
+    if x is None:
+        raise DataError("diff needs data: a batch x, or (x, y)")
+    x = np.asarray(x)
+    ref_out = np.asarray(forward(spec, params, x, out_dtype=np.float64))
+    if y is None:
+        y = (
+            rng.integers(0, ref_out.shape[-1], ref_out.shape[0])
+            if loss == "cross_entropy"
+            else rng.normal(size=ref_out.shape)
+        )
+    return x, y, ref_out
+
+
+def _run_backends(
+    backends: tuple[str, ...], spec: Any, probe: Any, params: dict, batch: tuple, loss: str
+) -> tuple[dict, dict, dict]:
+    """Every layer's output, the parameter gradients and the loss on each backend."""
+    from polyframe.backend import get_backend
+    from polyframe.model import Model
+
+    x, y, cot = batch
+    acts: dict[str, list[np.ndarray]] = {}
+    grads: dict[str, dict[str, np.ndarray]] = {}
+    losses: dict[str, float] = {}
+    for name in backends:
+        be = get_backend(name)
+        outs = Model.lowered(probe, params, be)(x)
+        acts[name] = outs if isinstance(outs, list) else [outs]
+        losses[name] = _loss(loss, acts[name][-1], y)[0]
+        grads[name] = Model.lowered(spec, params, be).gradients(x, cot.astype(np.float32))[1]
+    return acts, grads, losses
+
+
+def _report(backends: tuple[str, ...], layers: list[LayerDiff], losses: dict) -> DiffReport:
+    """The report: the first quantity out of tolerance, and how the error grows."""
     first = None
     for quantity in QUANTITIES:
         for row in layers:

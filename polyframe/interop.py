@@ -100,12 +100,10 @@ def import_weights(
     torch, .weights.h5 Keras, .msgpack Flax NNX state), converted to the canonical layout; it
     runs on the file's backend, or ``run_on``. Layers pair by Keras' class-counted names, else
     in order with every shape checked; a file whose tensors could map two ways is refused."""
-    from polyframe.backend import get_backend
     from polyframe.model import Model
 
     params = read_native(spec, path, backend, flatten_order)
-    be = get_backend(run_on or _owner(Path(path), backend, "read"))
-    return Model(spec, be, be.lower(spec, params, "float32"), "float32")
+    return Model.lowered(spec, params, run_on or _owner(Path(path), backend, "read"))
 
 
 def export_weights(

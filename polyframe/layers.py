@@ -39,6 +39,7 @@ from polyframe.spec.pooling1d import GlobalMaxPool2D as GlobalMaxPool2D
 from polyframe.spec.pooling1d import MaxPool1D as MaxPool1D
 from polyframe.spec.recurrent import GRU as GRU
 from polyframe.spec.recurrent import LSTM as LSTM
+from polyframe.spec.recurrent import Bidirectional as Bidirectional
 from polyframe.spec.reshaping import Identity as Identity
 from polyframe.spec.reshaping import Permute as Permute
 from polyframe.spec.reshaping import Reshape as Reshape

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from polyframe.backend import AbstractBackend, get_backend
 from polyframe.errors import DataError
 from polyframe.init import init_params
+
+if TYPE_CHECKING:
+    from polyframe.spec.model_spec import ModelSpec
 
 
 def check_inputs(spec: Any, x: Any, what: str = "input") -> np.ndarray:
@@ -69,8 +72,8 @@ def _check_tokens(spec: Any, x: np.ndarray, what: str, input_name: str | None = 
     """Integer inputs feed layers with a valid id range (Embedding): check it on the host,
     where the error can name the layer (backends would gather garbage or fail obscurely).
     In a Graph, every layer that reads the input (``input_name``) on its own is checked."""
-    nodes = tuple(getattr(spec, "nodes", ()))[:1]
-    if hasattr(spec, "input_names"):
+    nodes = tuple(spec.nodes)[:1]
+    if spec.is_graph:
         name = input_name or spec.input_names[0]
         nodes = tuple(n for n in spec.nodes if n.inputs == (name,))
     for node in nodes:
@@ -87,11 +90,27 @@ class Model:
     framework's own module (``torch.nn.Module``, Keras model, ``flax.nnx.Module``).
     """
 
-    def __init__(self, spec: Any, backend: AbstractBackend, native: Any, dtype: str = "float32"):
+    def __init__(
+        self, spec: ModelSpec, backend: AbstractBackend, native: Any, dtype: str = "float32"
+    ):
         self.spec = spec
         self._backend = backend
         self.native = native
         self.dtype = dtype
+
+    @classmethod
+    def lowered(
+        cls,
+        spec: ModelSpec,
+        params: dict[str, np.ndarray],
+        backend: str | AbstractBackend | None = None,
+        dtype: str = "float32",
+    ) -> Model:
+        """``spec`` holding the canonical ``params``, lowered on ``backend`` (a name, a backend
+        object, or None for the default): how build, interop and checkpoint loading make a
+        Model."""
+        be = backend if isinstance(backend, AbstractBackend) else get_backend(backend)
+        return cls(spec, be, be.lower(spec, params, dtype), dtype)
 
     @property
     def backend(self) -> str:
@@ -108,7 +127,7 @@ class Model:
         list (in ``spec.input_names`` order) or a dict by input name, and one with several
         outputs returns a list of arrays."""
         be = self._backend
-        if not hasattr(self.spec, "input_names"):
+        if not self.spec.is_graph:
             out = be.forward(self.native, be.from_numpy(check_inputs(self.spec, x)), training)
             return be.to_numpy(out)
         xs = [be.from_numpy(a) for a in check_graph_inputs(self.spec, x)]
@@ -163,8 +182,7 @@ class Model:
 
         if self.backend == canonical_name(backend):
             return self
-        be = get_backend(backend)
-        return Model(self.spec, be, be.lower(self.spec, self.params(), self.dtype), self.dtype)
+        return Model.lowered(self.spec, self.params(), backend, self.dtype)
 
     def __repr__(self) -> str:
         return f"Model(backend={self.backend!r}, output_shape={self.spec.output_shape})"
@@ -175,5 +193,4 @@ def build(spec: Any, backend: str | None = None, seed: int = 0, dtype: str = "fl
     ``seed`` (identical on every backend)."""
     be = get_backend(backend)
     be.seed(seed)
-    params = init_params(spec, seed, dtype)
-    return Model(spec, be, be.lower(spec, params, dtype), dtype)
+    return Model.lowered(spec, init_params(spec, seed, dtype), be, dtype)

@@ -27,7 +27,7 @@ from polyframe.metrics import MetricPlan, check_metrics, compute, plan
 
 def counts_of(spec: Any) -> tuple[int, int]:
     """``(inputs, outputs)`` of a model spec (a Sequential has one of each)."""
-    return len(getattr(spec, "input_names", "x")), len(getattr(spec, "output_names", "y"))
+    return spec.n_inputs, spec.n_outputs
 
 
 def is_multi(spec: Any) -> bool:
@@ -38,7 +38,7 @@ def is_multi(spec: Any) -> bool:
 
 def output_keys(spec: Any) -> tuple[str, ...]:
     """The outputs' names as results use them (``:`` read as ``_``)."""
-    return tuple(str(r).replace(":", "_") for r in getattr(spec, "output_names", ("output",)))
+    return tuple(str(r).replace(":", "_") for r in spec.output_names)
 
 
 def _per_output(value: Any, keys: tuple[str, ...], what: str) -> list[Any]:
@@ -142,7 +142,7 @@ def make_losses(spec: Any, loss: Any, loss_weights: Any = None) -> OutputLosses:
     """Per-output losses from one loss (for every output), a dict by output name or a list,
     and ``loss_weights`` (the same forms; 1.0 by default)."""
     keys = output_keys(spec)
-    shapes = tuple(getattr(spec, "output_shapes", (spec.output_shape,)))
+    shapes = tuple(spec.output_shapes)
     losses = []
     for key, shape, value in zip(keys, shapes, _per_output(loss, keys, "loss"), strict=True):
         if value is None:
@@ -164,7 +164,7 @@ def make_losses(spec: Any, loss: Any, loss_weights: Any = None) -> OutputLosses:
 def make_metrics(spec: Any, losses: OutputLosses, metrics: Any) -> OutputMetrics:
     """Per-output metric plans from a dict by output name (a list each), or one list: each of
     its metrics goes to every output whose loss it fits (and must fit one)."""
-    shapes = tuple(getattr(spec, "output_shapes", (spec.output_shape,)))
+    shapes = tuple(spec.output_shapes)
     keys = losses.names
     if isinstance(metrics, Mapping):
         wanted = _per_output(metrics, keys, "metrics")
@@ -192,6 +192,26 @@ def make_metrics(spec: Any, losses: OutputLosses, metrics: Any) -> OutputMetrics
         names = [tuple(n) for n in names]
     plans = tuple(plan(tuple(n), tuple(s)) for n, s in zip(names, shapes, strict=True))
     return OutputMetrics(keys, plans, tuple(c for p in plans for c in p.custom))
+
+
+def losses_and_metrics(
+    spec: Any, loss: Any, metrics: Any, loss_weights: Any = None
+) -> tuple[Any, tuple[str, ...], Any]:
+    """The Trainer's ``(loss, metric names, metric plan)``: per-output ones
+    (:class:`OutputLosses`, :class:`OutputMetrics`) for several outputs, else one Loss and
+    one plan (a dict loss or ``loss_weights`` then refused)."""
+    if spec.n_outputs > 1:
+        losses = make_losses(spec, loss, loss_weights)
+        metric_plan = make_metrics(spec, losses, metrics)
+        return losses, metric_plan.metric_names, metric_plan
+    if loss_weights is not None or isinstance(loss, Mapping) or isinstance(metrics, Mapping):
+        raise ConfigError(
+            "loss or metrics as a dict, and loss_weights, need a model with several outputs; "
+            "this model has one output: pass one loss and a list of metrics"
+        )
+    one = get_loss(loss)
+    names = check_metrics(tuple(metrics), one)
+    return one, names, plan(names, tuple(spec.output_shape))
 
 
 def parse_named(text: Any, what: str) -> Any:
@@ -270,7 +290,7 @@ def targets(spec: Any, losses: OutputLosses, y: Any, what: str) -> dict[str, np.
         raise DataError(f"{what}: targets y are required (a dict by output name)")
     keys = losses.names
     ys = _by_name(y, "outputs", what, keys)
-    shapes = tuple(getattr(spec, "output_shapes", (spec.output_shape,)))
+    shapes = tuple(spec.output_shapes)
     out = {}
     for (key, t), loss, shape in zip(ys.items(), losses.losses, shapes, strict=True):
         try:

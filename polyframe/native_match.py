@@ -58,7 +58,7 @@ _KEEP = {"Dropout", "Activation", "Identity", "BatchNorm", "GroupNorm", "Add", "
 
 def param_nodes(spec: Any) -> list[Any]:
     """The spec's nodes that hold parameters, once per layer, in model order."""
-    nodes = spec.layer_nodes if hasattr(spec, "layer_nodes") else spec.nodes
+    nodes = spec.lowered_nodes
     return [n for n in nodes if n.param_specs()]
 
 

@@ -51,11 +51,9 @@ class Ported:
 
     def build(self, backend: str | None = None) -> Any:
         """The spec lowered to ``backend`` holding these weights."""
-        from polyframe.backend import get_backend
         from polyframe.model import Model
 
-        be = get_backend(backend)
-        return Model(self.spec, be, be.lower(self.spec, self.params, "float32"), "float32")
+        return Model.lowered(self.spec, self.params, backend)
 
     def report(self) -> str:
         """One line per backend: the max |native - polyframe| on the example input."""

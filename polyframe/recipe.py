@@ -65,6 +65,40 @@ def schedule(settings: Any) -> Any:
     return pf.schedules.get_schedule(setting(settings, "schedule"), **options)
 
 
+def make_trainer(
+    model: Any, settings: Any, *, strategy: str | None = None, devices: int | None = None
+) -> Any:
+    """A ``pf.Trainer`` for ``model`` with the optimizer, loss, metrics, schedule and training
+    controls the settings name."""
+    import polyframe as pf
+    from polyframe import multi_io
+
+    several = model.spec.n_outputs > 1  # per-output losses (polyframe/multi_io.py)
+    loss = (
+        multi_io.parse_named(setting(settings, "loss"), "--loss")
+        if several
+        else pf.losses.Loss(
+            setting(settings, "loss"), label_smoothing=setting(settings, "label_smoothing")
+        )
+    )
+    weights = multi_io.parse_named(setting(settings, "loss_weights"), "--loss-weights")
+    return pf.Trainer(
+        model,
+        optimizer=optimizer(settings),
+        loss=loss,
+        loss_weights=weights if several else None,
+        metrics=["accuracy", *(setting(settings, "metric") or ())],
+        schedule=schedule(settings),
+        clip_norm=setting(settings, "clip_norm"),
+        clip_value=setting(settings, "clip_value"),
+        accum_steps=setting(settings, "accum_steps"),
+        steps_per_execution=setting(settings, "steps_per_execution"),
+        precision=setting(settings, "precision"),
+        strategy=strategy,
+        devices=devices,
+    )
+
+
 def train_one(
     backend: str,
     spec: Any,
@@ -84,34 +118,10 @@ def train_one(
     import numpy as np
 
     import polyframe as pf
-    from polyframe import multi_io
 
     (x_train, y_train), (x_test, y_test) = data
     model = pf.build(spec, backend=backend, seed=setting(settings, "seed"))
-    several = multi_io.counts_of(spec)[1] > 1  # per-output losses (polyframe/multi_io.py)
-    loss = (
-        multi_io.parse_named(setting(settings, "loss"), "--loss")
-        if several
-        else pf.losses.Loss(
-            setting(settings, "loss"), label_smoothing=setting(settings, "label_smoothing")
-        )
-    )
-    weights = multi_io.parse_named(setting(settings, "loss_weights"), "--loss-weights")
-    trainer = pf.Trainer(
-        model,
-        optimizer=optimizer(settings),
-        loss=loss,
-        loss_weights=weights if several else None,
-        metrics=["accuracy", *(setting(settings, "metric") or ())],
-        schedule=schedule(settings),
-        clip_norm=setting(settings, "clip_norm"),
-        clip_value=setting(settings, "clip_value"),
-        accum_steps=setting(settings, "accum_steps"),
-        steps_per_execution=setting(settings, "steps_per_execution"),
-        precision=setting(settings, "precision"),
-        strategy=strategy,
-        devices=devices,
-    )
+    trainer = make_trainer(model, settings, strategy=strategy, devices=devices)
     history = trainer.fit(
         x_train,
         y_train,

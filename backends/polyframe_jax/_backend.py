@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from polyframe.backend import AbstractBackend, lower_node
 from polyframe.errors import BackendError
 from polyframe.optim import Optimizer
+
+if TYPE_CHECKING:
+    from polyframe.spec.model_spec import ModelSpec
+    from polyframe.step_config import StepConfig
 
 _REQUIRED = ("jax", "flax", "optax")
 
@@ -60,11 +64,10 @@ class JaxBackend(AbstractBackend):
         from polyframe_jax.lowering import as_lowered, lowering_context
         from polyframe_jax.module import PolyframeSequential
 
-        is_graph = hasattr(spec, "output_names")
         layers, codecs = [], []
         rngs = nnx.Rngs(self._seed, dropout=self._seed)
         with lowering_context(rngs, jnp.dtype(dtype)):
-            for node in spec.layer_nodes if is_graph else spec.nodes:
+            for node in spec.lowered_nodes:
                 where = f"{node.path} {node.name!r} ({node.layer.kind})"
                 low = as_lowered(lower_node("jax", node), where)
                 found, want = sorted(low.dump(low.module)), sorted(node.param_specs())
@@ -76,7 +79,7 @@ class JaxBackend(AbstractBackend):
                     )
                 layers.append((node.name, low.module))
                 codecs.append((node.name, low.load, low.dump, tuple(node.param_specs())))
-        if is_graph:
+        if spec.is_graph:
             model = PolyframeGraph(layers, tuple(codecs), spec)
         else:
             model = PolyframeSequential(layers, tuple(codecs))
@@ -159,23 +162,18 @@ class JaxBackend(AbstractBackend):
     def make_steps(
         self,
         native: Any,
-        spec: Any,
+        spec: ModelSpec,
         optimizer: Optimizer,
-        loss: Any,
-        metrics: Any,
+        config: StepConfig,
+        *,
         compile: bool | None = None,
-        **controls: Any,
+        placement: Any = None,
     ) -> Any:
         """:class:`polyframe_jax.steps.JaxSteps` (``compile=False``: eager, for debugging)."""
         from polyframe.optim import get_optimizer
-        from polyframe.step_config import make_config
         from polyframe_jax.steps import JaxSteps
 
-        placement = controls.pop("placement", None)
-        config = make_config(spec, loss, metrics, **controls)
-        steps = JaxSteps(native, get_optimizer(optimizer), config, compile, placement)
-        steps.spec, steps.opt_spec = spec, get_optimizer(optimizer)  # for checkpoints
-        return steps
+        return JaxSteps(native, spec, get_optimizer(optimizer), config, compile, placement)
 
 
 def _check(native: Any) -> Any:

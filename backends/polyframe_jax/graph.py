@@ -11,6 +11,7 @@ from typing import Any
 import jax
 from flax import nnx
 
+from polyframe.backend import bind_inputs
 from polyframe_jax.module import AbstractPolyframeModule, Codecs
 
 
@@ -29,14 +30,7 @@ class PolyframeGraph(AbstractPolyframeModule):
         )
 
     def __call__(self, *inputs: Any) -> jax.Array | tuple[jax.Array, ...]:
-        if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
-            inputs = tuple(inputs[0])
-        if len(inputs) != len(self.input_names):
-            raise TypeError(
-                f"the graph takes {len(self.input_names)} input(s) {list(self.input_names)}, "
-                f"got {len(inputs)}"
-            )
-        env = dict(zip(self.input_names, inputs, strict=True))
+        env = bind_inputs(self.input_names, inputs)
         for name, out, refs, takes_list in self.plan:
             xs = [env[r] for r in refs]
             env[out] = self.layers[name](xs if takes_list else xs[0])

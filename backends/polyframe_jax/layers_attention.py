@@ -4,7 +4,10 @@
 mask (causal, key mask; True = may attend), lets a fully masked query row see every key (so
 Flax's ``finfo.min`` fill never decides a value) and replaces that row by ``output_bias`` — the
 canonical rule. Flax kernels ``[E, heads, head_dim]`` / ``[heads, head_dim, E]`` are reshapes
-of the canonical ``[E, E]`` matrices.
+of the canonical ``[E, heads * head_dim]`` / ``[heads * head_dim, E]`` matrices
+(``qkv_features = heads * head_dim``, ``out_features = E``). Attention dropout is Flax's own
+(``dropout_rate``, one mask entry per weight: ``broadcast_dropout=False`` as Keras and torch),
+drawn from the model's ``dropout`` stream and active after ``model.train()`` only.
 """
 
 from __future__ import annotations
@@ -42,23 +45,29 @@ class Attention(nnx.Module):
         padding_idx: int | None,
         use_bias: bool,
         dtype: Any,
+        head_dim: int | None = None,
+        dropout: float = 0.0,
     ):
+        inner = embed if head_dim is None else heads * head_dim
         self.mha = nnx.MultiHeadAttention(
             heads,
             embed,
-            qkv_features=embed,
+            qkv_features=inner,
             out_features=embed,
             in_kv_features=context,
             dtype=dtype,
             param_dtype=dtype,
             use_bias=use_bias,
             precision=PRECISION,
-            dropout_rate=0.0,
+            dropout_rate=float(dropout),
+            broadcast_dropout=False,
             deterministic=True,
             decode=False,
             rngs=nnx.Rngs(0),
             keep_rngs=False,
         )
+        if dropout > 0:  # a fork of the model's dropout stream, as nnx.Dropout takes
+            self.mha.rngs = nnx.data(lowering_rngs().dropout.fork())
         self.causal = causal
         self.padding_idx = padding_idx
         self.use_bias = use_bias
@@ -134,6 +143,8 @@ def lower_attention(layer: MultiHeadAttention, node: Node) -> Lowered:
         layer.padding_idx,
         layer.use_bias,
         lowering_dtype(),
+        layer.head_size(shapes[0][1]),
+        layer.dropout,
     )
     return Lowered(module, attention_load, attention_dump)
 

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from polyframe.spec.recurrent import GRU, LSTM
+from polyframe.spec.recurrent import GRU, LSTM, Bidirectional
 from polyframe.spec.sequential import Node
 from polyframe_jax.layers import PRECISION
 from polyframe_jax.lowering import lowering_dtype, register_builtin
@@ -94,3 +94,35 @@ def lower_lstm(layer: LSTM, node: Node) -> nnx.Module:
 def lower_gru(layer: GRU, node: Node) -> nnx.Module:
     """GRU -> :class:`GRULayer` (canonical names: the default rule applies)."""
     return GRULayer(node.input_shape[1], layer.units, layer.return_sequences, lowering_dtype())
+
+
+class BidirectionalLayer(nnx.Module):
+    """``forward`` on the sequence, ``backward`` on it reversed (outputs flipped back when
+    every step is returned), merged as Keras' ``merge_mode``. Canonical names by the default
+    rule: ``forward.kernel``, ``backward.recurrent_kernel``, ..."""
+
+    def __init__(self, layer: Bidirectional, in_features: int, dtype: Any):
+        cls = LSTMLayer if isinstance(layer.layer, LSTM) else GRULayer
+        units, sequences = layer.layer.units, layer.return_sequences
+        self.forward = cls(in_features, units, sequences, dtype)
+        self.backward = cls(in_features, units, sequences, dtype)
+        self.merge_mode = layer.merge_mode
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        forward = self.forward(x)
+        backward = self.backward(jnp.flip(x, axis=1))
+        if self.backward.return_sequences:
+            backward = jnp.flip(backward, axis=1)
+        if self.merge_mode == "concat":
+            return jnp.concatenate([forward, backward], axis=-1)
+        if self.merge_mode == "sum":
+            return forward + backward
+        if self.merge_mode == "mul":
+            return forward * backward
+        return (forward + backward) / 2
+
+
+@register_builtin(Bidirectional)
+def lower_bidirectional(layer: Bidirectional, node: Node) -> nnx.Module:
+    """Bidirectional -> :class:`BidirectionalLayer`."""
+    return BidirectionalLayer(layer, node.input_shape[1], lowering_dtype())

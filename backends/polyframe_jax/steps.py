@@ -75,12 +75,14 @@ class JaxSteps(AbstractSteps):
     def __init__(
         self,
         model: nnx.Module,
+        spec: Any,
         optimizer: Optimizer,
         config: StepConfig,
         compile: bool | None = None,
         placement: Any = None,
     ):
         self.model = model
+        self.spec, self.opt_spec = spec, optimizer  # the canonical names of checkpoints
         self.config = config
         self.placement = placement
         saved = mode_of(model)

@@ -7,12 +7,16 @@ so :meth:`TensorFlowBackend.available` only asks importlib.
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from polyframe.backend import AbstractBackend, AbstractSteps
 from polyframe.optim import Optimizer
+
+if TYPE_CHECKING:
+    from polyframe.spec.model_spec import ModelSpec
+    from polyframe.step_config import StepConfig
 
 
 class TensorFlowBackend(AbstractBackend):
@@ -129,23 +133,19 @@ class TensorFlowBackend(AbstractBackend):
     def make_steps(
         self,
         native: Any,
-        spec: Any,
+        spec: ModelSpec,
         optimizer: Optimizer,
-        loss: Any,
-        metrics: Any,
+        config: StepConfig,
+        *,
         compile: bool | None = None,
-        **controls: Any,
+        placement: Any = None,
     ) -> AbstractSteps:
         """Compiled steps: ``compile=True`` XLA, ``False`` eager (debugging), ``None`` XLA except
-        conv models on CPU-only machines (graph mode there, faster); see ``choose_mode``."""
+        conv models on CPU-only machines (graph mode there, faster) and bfloat16 (graph mode, as
+        under data parallelism); see ``choose_mode``."""
         from polyframe.optim import get_optimizer
-        from polyframe.step_config import make_config
         from polyframe_tensorflow.steps import TensorFlowSteps, choose_mode
 
-        placement = controls.pop("placement", None)
-        config = make_config(spec, loss, metrics, **controls)
+        mode = choose_mode(spec, compile, config.precision)
         opt = get_optimizer(optimizer)
-        mode = choose_mode(spec, compile)
-        steps = TensorFlowSteps(native, opt, config, mode, placement=placement, spec=spec)
-        steps.spec, steps.opt_spec = spec, opt  # for checkpoints
-        return steps
+        return TensorFlowSteps(native, spec, opt, config, mode, placement=placement)

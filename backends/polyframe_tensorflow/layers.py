@@ -15,6 +15,7 @@ from polyframe.spec.core_layers import Activation, Dense, Dropout, Flatten
 from polyframe.spec.normalization import BatchNorm
 from polyframe.spec.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from polyframe.spec.sequential import Node
+from polyframe_tensorflow import bf16_grads
 from polyframe_tensorflow._env import keras
 from polyframe_tensorflow.activations import keras_activation
 from polyframe_tensorflow.batchnorm import CanonicalBatchNorm
@@ -35,8 +36,9 @@ def dropout_seed(name: str) -> int:
 
 @register_lowering("tensorflow", Dense)
 def lower_dense(layer: Dense, node: Node) -> keras.layers.Layer:
-    """``keras.layers.Dense``: kernel [in, out] is already canonical."""
-    return keras.layers.Dense(
+    """``keras.layers.Dense``: kernel [in, out] is already canonical (float32 weight gradients
+    under bfloat16: polyframe_tensorflow.bf16_grads)."""
+    return bf16_grads.Dense(
         layer.units,
         activation=keras_activation(layer.activation),
         use_bias=layer.use_bias,

@@ -4,7 +4,9 @@
 (causal, key mask; True = may attend), lets a fully masked query row see every key (so the
 mask fill never decides a value) and then replaces that row by ``output_bias`` — the canonical
 rule. Keras kernels ``[E, heads, head_dim]`` / ``[heads, head_dim, E]`` are reshapes of the
-canonical ``[E, E]`` matrices.
+canonical ``[E, heads * head_dim]`` / ``[heads * head_dim, E]`` matrices (``head_dim`` is
+Keras' ``key_dim``). Attention dropout is Keras' own (``dropout=``, seeded per layer name like
+``Dropout``), active with ``training=True`` only.
 """
 
 from __future__ import annotations
@@ -41,13 +43,21 @@ class Attention(keras.layers.Layer):
         causal: bool = False,
         padding_idx: int | None = None,
         use_bias: bool = True,
+        dropout: float = 0.0,
+        seed: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.num_heads, self.head_dim = int(num_heads), int(head_dim)
         self.causal, self.padding_idx, self.use_bias = bool(causal), padding_idx, bool(use_bias)
+        self.dropout, self.seed = float(dropout), int(seed)
         self.mha = keras.layers.MultiHeadAttention(
-            self.num_heads, self.head_dim, use_bias=self.use_bias, dropout=0.0, name="mha"
+            self.num_heads,
+            self.head_dim,
+            use_bias=self.use_bias,
+            dropout=self.dropout,
+            seed=self.seed,
+            name="mha",
         )
 
     def build(self, input_shape: Any) -> None:
@@ -70,16 +80,16 @@ class Attention(keras.layers.Layer):
             allowed = ops.logical_and(allowed, keys[:, None, :])
         return allowed
 
-    def call(self, inputs: Any) -> Any:
+    def call(self, inputs: Any, training: bool = False) -> Any:
         items = _items(inputs)
         query = items[0]
         context = items[1] if len(items) > 1 else query
         allowed = self._visible(query, context, items[2] if len(items) > 2 else None)
         if allowed is None:
-            return self.mha(query, context, context)
+            return self.mha(query, context, context, training=training)
         has_key = ops.any(allowed, axis=-1, keepdims=True)
         allowed = ops.logical_or(allowed, ops.logical_not(has_key))
-        out = self.mha(query, context, context, attention_mask=allowed)
+        out = self.mha(query, context, context, attention_mask=allowed, training=training)
         bias = self.mha._output_dense.bias if self.use_bias else 0.0
         return ops.where(has_key, out, ops.cast(bias, out.dtype))
 
@@ -94,6 +104,8 @@ class Attention(keras.layers.Layer):
             "causal": self.causal,
             "padding_idx": self.padding_idx,
             "use_bias": self.use_bias,
+            "dropout": self.dropout,
+            "seed": self.seed,
         }
 
 
@@ -138,10 +150,12 @@ def lower_attention(layer: MultiHeadAttention, node: Node) -> Lowered:
     embed = shapes_of(node.input_shape)[0][1]
     module = Attention(
         layer.num_heads,
-        embed // layer.num_heads,
+        layer.head_size(embed),
         layer.causal,
         layer.padding_idx,
         layer.use_bias,
+        layer.dropout,
+        dropout_seed(node.name),
         name=node.name,
     )
     return Lowered(module, attention_load, attention_dump)

@@ -45,7 +45,7 @@ def lower(spec: Any, params: dict[str, np.ndarray], dtype: str = "float32") -> k
     """A ``keras.Sequential`` named after ``spec`` with one sub-layer per node (named after the
     node), holding the canonical ``params``; a Graph becomes a functional ``keras.Model``."""
     policy = _dtype_policy(dtype)
-    if hasattr(spec, "output_names"):  # a Graph: the Keras functional API
+    if spec.is_graph:  # the Keras functional API
         from polyframe_tensorflow.graph import lower_graph
 
         return lower_graph(spec, params, policy)

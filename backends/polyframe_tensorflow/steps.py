@@ -27,6 +27,7 @@ from polyframe.optim import Optimizer
 from polyframe.spec.conv import Conv2D
 from polyframe.spec.recurrent import GRU, LSTM
 from polyframe.step_config import StepConfig
+from polyframe_tensorflow import bf16_grads
 from polyframe_tensorflow import metrics as M
 from polyframe_tensorflow._env import keras, tf
 from polyframe_tensorflow.losses import step_loss
@@ -36,17 +37,24 @@ PHASES = ("train", "eval")
 MODES = ("xla", "graph", "eager")
 
 
-def choose_mode(spec: Any, compile: bool | None) -> str:
+def choose_mode(spec: Any, compile: bool | None, precision: str = "float32") -> str:
     """``compile=True``: XLA; ``False``: eager (debugging); ``None``: the fast default, XLA,
     except for convolutional and recurrent models on a CPU-only machine, where TF's graph mode
     measured faster (oneDNN convolutions ~3.5x; the LSTM suite's step 17.2 vs 19.5 ms); its
-    optimizer update is still XLA-compiled (see :class:`TensorFlowSteps`)."""
+    optimizer update is still XLA-compiled (see :class:`TensorFlowSteps`).
+
+    ``bfloat16`` defaults to graph mode too: the data-parallel step runs in graph mode (inside
+    ``strategy.run``), and bfloat16 numbers depend on the mode (XLA keeps some intermediates in
+    float32, graph mode fuses matmul + bias + activation before rounding), so one worker and N
+    workers agree only in the same mode (measured: 7e-3 apart across modes, 8e-8 within)."""
     if compile is True:
         return "xla"
     if compile is False:
         return "eager"
+    if precision == "bfloat16":
+        return "graph"
     graph_kinds = (Conv2D, LSTM, GRU)
-    if any(isinstance(n.layer, graph_kinds) for n in getattr(spec, "nodes", ())) and (
+    if any(isinstance(n.layer, graph_kinds) for n in spec.nodes) and (
         not tf.config.list_logical_devices("GPU")
     ):
         return "graph"
@@ -128,14 +136,15 @@ class TensorFlowSteps(AbstractSteps):
     def __init__(
         self,
         model: keras.Model,
+        spec: Any,
         optimizer: Optimizer,
         config: StepConfig,
         mode: str = "xla",
         placement: Any = None,
-        spec: Any = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"mode must be one of {MODES}, got {mode!r}")
+        self.spec, self.opt_spec = spec, optimizer  # the canonical names of checkpoints
         self.placement = placement
         self.user = model  # the user's Keras model (``sync`` / ``pull`` copy to and from it)
         if placement is None:
@@ -163,8 +172,12 @@ class TensorFlowSteps(AbstractSteps):
         self.model = model
         self.config = config
         if config.precision == "bfloat16":
-            for layer in model.layers:
+            for layer in model._flatten_layers(include_self=False):  # nested layers too
                 layer.dtype_policy = "mixed_bfloat16"
+        # gradients summed in float32, rounded to bfloat16 after the all-reduce (bf16_grads)
+        bf16 = config.precision == "bfloat16"
+        self._bf16_mask = bf16_grads.mask(model) if bf16 else []
+        self._bf16_layers = bf16_grads.recompute_layers(model) if bf16 else []
         if config.deterministic:
             tf.config.experimental.enable_op_determinism()
         self.optimizer = keras_optimizer(optimizer)
@@ -230,7 +243,7 @@ class TensorFlowSteps(AbstractSteps):
         return tf.nest.map_structure(lambda o: tf.cast(o, tf.float32), out)
 
     def _grads(self, x: Any, y: Any, w: Any) -> tuple[Any, Any, list[Any]]:
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, bf16_grads.recomputing(self._bf16_layers):
             out = self._outputs(x, True)
             loss = step_loss(self.config.loss, out, y, w)
             total = _total(loss)
@@ -255,7 +268,12 @@ class TensorFlowSteps(AbstractSteps):
         return loss
 
     def _apply_update(self, grads: list[Any]) -> None:
+        grads = self._round(grads)
         self.optimizer.apply(clip(grads, self.config), self.model.trainable_variables)
+
+    def _round(self, grads: list[Any]) -> list[Any]:
+        """bfloat16: the float32-summed weight gradients rounded once (bf16_grads)."""
+        return bf16_grads.round_grads(grads, self._bf16_mask) if any(self._bf16_mask) else grads
 
     def _accumulate_step(self, x: Any, y: Any, w: Any = None) -> Any:
         loss, _, grads = self._grads(x, y, w)
@@ -285,7 +303,7 @@ class TensorFlowSteps(AbstractSteps):
         """This replica's part of the global loss ``sum(w * l) / n`` and its gradients; the
         counts of its ``real`` rows (a replica without examples runs one row of weight 0)."""
         rows = tf.cast(_rows(x), tf.float32)
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, bf16_grads.recomputing(self._bf16_layers):
             out = self._outputs(x, True)
             loss = step_loss(self.config.loss, out, y, w)
             part = _total(loss) * rows / n
@@ -303,7 +321,8 @@ class TensorFlowSteps(AbstractSteps):
                 a.assign(tf.zeros_like(a))
             self._pending.assign(0.0)
         ctx = tf.distribute.get_replica_context()
-        grads = clip(ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads), self.config)
+        grads = self._round(ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads))
+        grads = clip(grads, self.config)
         # Keras' optimizer sums the replicas' gradients again: hand it 1/replicas of each
         scale = 1.0 / ctx.num_replicas_in_sync
         self.optimizer.apply([g * scale for g in grads], self.model.trainable_variables)

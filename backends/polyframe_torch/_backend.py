@@ -7,13 +7,17 @@ report a missing torch instead of failing at import.
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from polyframe.backend import AbstractBackend, AbstractSteps
 from polyframe.errors import BackendError
 from polyframe.optim import Optimizer, get_optimizer
+
+if TYPE_CHECKING:
+    from polyframe.spec.model_spec import ModelSpec
+    from polyframe.step_config import StepConfig
 
 
 class TorchBackend(AbstractBackend):
@@ -74,7 +78,7 @@ class TorchBackend(AbstractBackend):
                 f"dtype {dtype!r} is not supported by the torch backend; "
                 f"use one of {', '.join(self._native.TORCH_DTYPES)}"
             )
-        if hasattr(spec, "output_names"):  # a Graph (polyframe.spec.Graph)
+        if spec.is_graph:
             from polyframe_torch.graph import build_graph
 
             module = build_graph(spec)
@@ -159,18 +163,15 @@ class TorchBackend(AbstractBackend):
     def make_steps(
         self,
         native: Any,
-        spec: Any,
+        spec: ModelSpec,
         optimizer: Optimizer,
-        loss: Any,
-        metrics: Any,
+        config: StepConfig,
+        *,
         compile: bool | None = None,
-        **controls: Any,
+        placement: Any = None,
     ) -> AbstractSteps:
         """Eager steps with a fused torch optimizer; ``compile=True`` adds ``torch.compile``."""
-        from polyframe.step_config import make_config
         from polyframe_torch.steps import TorchSteps
 
-        placement = controls.pop("placement", None)
-        config = make_config(spec, loss, metrics, **controls)
         opt = get_optimizer(optimizer)
         return TorchSteps(native, spec, opt, config, compile, placement=placement)

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from polyframe.backend import lower_node
+from polyframe.backend import bind_inputs, lower_node
 from polyframe_torch import merge as _merge  # noqa: F401  (registers the merge lowerings)
 from polyframe_torch.lowered import ANY, CHANNELS_FIRST, CHANNELS_LAST
 from polyframe_torch.lowering import as_lowered
@@ -61,14 +61,7 @@ class PolyframeGraph(nn.Module):
         return self.layers[name]
 
     def forward(self, *inputs: Any) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
-            inputs = tuple(inputs[0])
-        if len(inputs) != len(self.input_names):
-            raise TypeError(
-                f"the graph takes {len(self.input_names)} input(s) {list(self.input_names)}, "
-                f"got {len(inputs)}"
-            )
-        env = dict(zip(self.input_names, inputs, strict=True))
+        env = bind_inputs(self.input_names, inputs)
         for name, out, args, takes_list in self.plan:
             xs = [_convert(env[ref], how) for ref, how in args]
             env[out] = self.layers[name](xs if takes_list else xs[0])

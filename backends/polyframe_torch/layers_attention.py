@@ -8,6 +8,10 @@ rule: a query with no visible key has a zero context).
 Layouts: canonical ``query_kernel [E, E]`` is the transpose of rows ``0:E`` of torch's
 ``in_proj_weight [3E, E]`` (key: ``E:2E``, value: ``2E:3E``), or of ``q/k/v_proj_weight`` when
 the context width differs; ``output_kernel`` is ``out_proj.weight`` transposed.
+
+``head_dim`` other than ``E / heads`` (which ``nn.MultiheadAttention`` cannot express) lowers to
+:class:`ProjectedAttention`: four ``nn.Linear`` and ``F.scaled_dot_product_attention``. Attention
+dropout is torch's own (``dropout`` / ``dropout_p``), active in ``model.train()`` only.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from polyframe.backend import register_lowering
@@ -25,7 +30,7 @@ from polyframe.spec.inputs import shapes_of
 from polyframe.spec.sequential import Node
 from polyframe_torch import modules as M
 from polyframe_torch.lowered import CHANNELS_LAST, Lowered
-from polyframe_torch.params import assign, load_mapped, tensor_to_numpy
+from polyframe_torch.params import assign, load_mapped, mapped_codec, tensor_to_numpy
 
 _NAMES = ("query", "key", "value")
 
@@ -62,10 +67,17 @@ class Attention(nn.Module):
         causal: bool,
         padding_idx: int | None,
         use_bias: bool,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.mha = nn.MultiheadAttention(
-            embed, heads, dropout=0.0, bias=use_bias, batch_first=True, kdim=context, vdim=context
+            embed,
+            heads,
+            dropout=float(dropout),
+            bias=use_bias,
+            batch_first=True,
+            kdim=context,
+            vdim=context,
         )
         self.causal = causal
         self.padding_idx = padding_idx
@@ -126,13 +138,75 @@ def attention_dump(prefix: str, module: Attention) -> dict[str, np.ndarray]:
     return out
 
 
+class ProjectedAttention(nn.Module):
+    """Multi-head attention with any per-head size: ``query/key/value`` ``nn.Linear`` to
+    ``heads * head_dim``, ``F.scaled_dot_product_attention``, ``output`` back to ``E``.
+    Masking as :class:`Attention` (a query with no visible key outputs ``output_bias``)."""
+
+    def __init__(self, layer: MultiHeadAttention, embed: int, context: int) -> None:
+        super().__init__()
+        inner = layer.num_heads * layer.head_size(embed)
+        bias = layer.use_bias
+        self.query = nn.Linear(embed, inner, bias=bias)
+        self.key = nn.Linear(context, inner, bias=bias)
+        self.value = nn.Linear(context, inner, bias=bias)
+        self.output = nn.Linear(inner, embed, bias=bias)
+        self.heads, self.head_dim = layer.num_heads, layer.head_size(embed)
+        self.causal, self.padding_idx, self.dropout = layer.causal, layer.padding_idx, layer.dropout
+
+    def _split(self, v: torch.Tensor) -> torch.Tensor:
+        return v.unflatten(-1, (self.heads, self.head_dim)).transpose(1, 2)
+
+    def forward(self, x: Any) -> torch.Tensor:
+        items = list(x) if isinstance(x, (list, tuple)) else [x]
+        query = items[0]
+        context = items[1] if len(items) > 1 else query
+        key_mask = items[2] if len(items) > 2 else None
+        allowed = visible_keys(query, context, key_mask, self.causal, self.padding_idx)
+        has_key = None if allowed is None else allowed.any(dim=-1, keepdim=True)
+        mask = None if allowed is None else (allowed | ~has_key)[:, None]
+        ctx = F.scaled_dot_product_attention(
+            self._split(self.query(query)),
+            self._split(self.key(context)),
+            self._split(self.value(context)),
+            attn_mask=mask,
+            dropout_p=float(self.dropout) if self.training else 0.0,
+        )
+        out = self.output(ctx.transpose(1, 2).flatten(-2))
+        if has_key is None:
+            return out
+        bias = self.output.bias
+        return torch.where(has_key, out, bias.to(out.dtype) if bias is not None else 0.0)
+
+
+def _projected_mapping(use_bias: bool) -> tuple:
+    mapping = []
+    for name in ("query", "key", "value", "output"):
+        mapping.append((f"{name}_kernel", f"{name}.weight", (1, 0), (1, 0)))
+        if use_bias:
+            mapping.append((f"{name}_bias", f"{name}.bias", None, None))
+    return tuple(mapping)
+
+
 @register_lowering("torch", MultiHeadAttention)
 def lower_attention(layer: MultiHeadAttention, node: Node) -> Lowered:
-    """MultiHeadAttention -> :class:`Attention`."""
+    """MultiHeadAttention -> :class:`Attention` (``nn.MultiheadAttention``), or
+    :class:`ProjectedAttention` when ``heads * head_dim != E``."""
     shapes = shapes_of(node.input_shape)
     context = shapes[1] if len(shapes) > 1 else shapes[0]
+    embed = shapes[0][1]
+    if layer.num_heads * layer.head_size(embed) != embed:
+        module = ProjectedAttention(layer, embed, context[1])
+        codec = mapped_codec(_projected_mapping(layer.use_bias))
+        return Lowered(module, *codec, CHANNELS_LAST)
     module = Attention(
-        shapes[0][1], context[1], layer.num_heads, layer.causal, layer.padding_idx, layer.use_bias
+        embed,
+        context[1],
+        layer.num_heads,
+        layer.causal,
+        layer.padding_idx,
+        layer.use_bias,
+        layer.dropout,
     )
     return Lowered(module, partial(attention_load, ""), partial(attention_dump, ""), CHANNELS_LAST)
 

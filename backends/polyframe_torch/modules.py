@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from polyframe.spec.activations import OPS_ACTIVATIONS
+from polyframe_torch import bf16_grads
 
 Pad4 = tuple[int, int, int, int]  # F.pad order: (left, right, top, bottom)
 
@@ -73,12 +74,14 @@ class OpsActivation(nn.Module):
 class Linear(nn.Linear):
     """``nn.Linear`` followed by an activation (``act``, parameter-free)."""
 
+    float32_weight_grads = True  # under bfloat16 autocast (bf16_grads.linear)
+
     def __init__(self, in_features: int, out_features: int, bias: bool, act: str) -> None:
         super().__init__(in_features, out_features, bias=bias)
         self.act = activation(act, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(F.linear(x, self.weight, self.bias))
+        return self.act(bf16_grads.linear(x, self.weight, self.bias))
 
 
 class Conv2d(nn.Conv2d):

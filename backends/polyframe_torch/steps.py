@@ -28,6 +28,7 @@ from polyframe.metrics import compute
 from polyframe.multi_io import loss_results, loss_shape
 from polyframe.optim import Optimizer
 from polyframe.step_config import StepConfig
+from polyframe_torch import bf16_grads
 from polyframe_torch import metrics as M
 from polyframe_torch.losses import loss_fn
 from polyframe_torch.optimizers import FUSED_DEFAULT, make_optimizer
@@ -107,6 +108,13 @@ class TorchSteps(AbstractSteps):
         self._fn = fn
         if config.deterministic:
             torch.use_deterministic_algorithms(True)
+        # parameters whose bfloat16 gradients are summed in float32 (polyframe_torch.bf16_grads)
+        dense, weighted, self._bf16_modules = (
+            bf16_grads.float32_grads(native) if config.precision == "bfloat16" else ([], [], [])
+        )
+        # Dense layers' gradients are float32 sums only when the step's gradient has parts
+        self._split = placement is not None or config.accum_steps > 1
+        self._bf16_params = dense + weighted if self._split else weighted
 
     # -- helpers ------------------------------------------------------------------------
     def _inputs(self, x: Any) -> Any:
@@ -169,7 +177,8 @@ class TorchSteps(AbstractSteps):
         x, y = self._inputs(x), self._targets(y)
         self._net = self._train_net
         try:
-            loss, out = self._fn(x, y, w)
+            with bf16_grads.recomputing(self._bf16_modules, self._split):
+                loss, out = self._fn(x, y, w)
         finally:
             self._net = self.native
         n, scale = _rows(x), 1.0
@@ -209,6 +218,8 @@ class TorchSteps(AbstractSteps):
             grads = [p.grad for p in self.params if p.grad is not None]
             torch._foreach_mul_(grads, 1.0 / (self._pending + n))
             self._pending = 0
+        if self._bf16_params:  # after the all-reduce and the accumulation: rounded once
+            bf16_grads.round_grads(self._bf16_params)
         self._clip()
         for group in self.optimizer.param_groups:
             group["lr"] = lr

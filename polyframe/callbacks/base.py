@@ -45,6 +45,15 @@ class Callback:
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         """After the last epoch."""
 
+    def state_dict(self) -> dict[str, Any]:
+        """What this callback must carry over a resume (JSON-able numbers and strings); a
+        checkpoint stores it and ``fit(resume_from=...)`` hands it to
+        :meth:`load_state_dict` after ``on_train_begin``. Empty (nothing) by default."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`state_dict` returned (on resume)."""
+
 
 class History(Callback):
     """Per-epoch logs of one ``fit`` call: ``history.history["loss"]`` is a list per epoch."""

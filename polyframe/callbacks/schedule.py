@@ -8,7 +8,7 @@ import math
 from typing import Any, Callable
 
 from polyframe.callbacks.base import Callback
-from polyframe.callbacks.stopping import better
+from polyframe.callbacks.stopping import better, finite_or_none, saved_number
 
 
 class LearningRateScheduler(Callback):
@@ -50,6 +50,23 @@ class ReduceLROnPlateau(Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = self.cooldown_left = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counters a checkpoint carries over a resume."""
+        return {
+            "best": finite_or_none(self.best),
+            "wait": self.wait,
+            "cooldown_left": self.cooldown_left,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back :meth:`state_dict` (after ``on_train_begin``, on resume)."""
+        best = saved_number(state, "best", "ReduceLROnPlateau")
+        self.best = (math.inf if self.mode == "min" else -math.inf) if best is None else best
+        for key in ("wait", "cooldown_left"):
+            setattr(
+                self, key, int(saved_number(state, key, "ReduceLROnPlateau", getattr(self, key)))
+            )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = float((logs or {}).get(self.monitor, math.nan))

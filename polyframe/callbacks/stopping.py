@@ -9,7 +9,24 @@ from typing import Any
 import numpy as np
 
 from polyframe.callbacks.base import Callback
-from polyframe.errors import ConfigError
+from polyframe.errors import CheckpointError, ConfigError
+
+
+def finite_or_none(value: float) -> float | None:
+    """``value``, or None where it is not finite (JSON has no infinity)."""
+    return float(value) if math.isfinite(value) else None
+
+
+def saved_number(state: dict[str, Any], key: str, owner: str, default: Any = None) -> Any:
+    """``state[key]`` when it is a number (or None / absent: ``default``), else a
+    ``CheckpointError`` naming the callback and the key."""
+    value = state.get(key, default)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise CheckpointError(
+            f"the checkpoint's {owner} state has {key}={value!r}; expected a number. The "
+            "checkpoint was not written by this callback; resume without it"
+        )
+    return value
 
 
 def better(mode: str, monitor: str) -> str:
@@ -82,6 +99,23 @@ class EarlyStopping(Callback):
                 f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs "
                 f"(best {self.best:.6g} at epoch {self.best_epoch + 1})"
             )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The counters a checkpoint carries over a resume (``best``, ``best_epoch``,
+        ``wait``, ``stopped_epoch``); the best weights themselves are not saved."""
+        return {
+            "best": finite_or_none(self.best),
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back :meth:`state_dict` (after ``on_train_begin``, on resume)."""
+        best = saved_number(state, "best", "EarlyStopping")
+        self.best = (math.inf if self.mode == "min" else -math.inf) if best is None else best
+        for key in ("best_epoch", "wait", "stopped_epoch"):
+            setattr(self, key, int(saved_number(state, key, "EarlyStopping", getattr(self, key))))
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 import tempfile
 import uuid
 from pathlib import Path
@@ -18,6 +19,30 @@ from polyframe.errors import CheckpointError
 
 TMP_MARK = ".tmp-"
 OLD_MARK = ".old-"
+
+#: Where a write can be interrupted (benchmarks/kill_soak.py): after the first file of the
+#: temporary directory ("write"), with the temporary directory complete but not yet renamed
+#: ("rename"), after the rename but before the parent is fsynced ("published"), and inside a
+#: retirement (renamed to a dot-name, not yet deleted: "retire").
+KILL_PHASES = ("write", "rename", "published", "retire")
+
+
+def _kill_plan(value: str | None) -> tuple[str, int] | None:
+    """``POLYFRAME_CHECKPOINT_KILL=PHASE:N`` -> ``(PHASE, N)``; anything else -> None."""
+    phase, _, n = (value or "").partition(":")
+    return (phase, int(n)) if phase in KILL_PHASES and n.isdigit() else None
+
+
+#: Read once at import: the kill soak's hook costs production one ``is None`` test per point.
+_KILL = _kill_plan(os.environ.get("POLYFRAME_CHECKPOINT_KILL"))
+_WRITES = [0]
+
+
+def _kill_point(phase: str) -> None:
+    """SIGKILL this process at ``phase`` of its N-th (or a later) checkpoint write, when
+    ``POLYFRAME_CHECKPOINT_KILL=PHASE:N`` was set at start (a soak-test hook; unset: nothing)."""
+    if _KILL is not None and _KILL[0] == phase and _WRITES[0] >= _KILL[1]:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fsync_dir(path: Path) -> None:
@@ -48,6 +73,7 @@ def retire(path: Path) -> None:
     old = path.with_name(f".{path.name}{OLD_MARK}{uuid.uuid4().hex[:8]}")
     os.rename(path, old)
     fsync_dir(path.parent)
+    _kill_point("retire")
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -83,12 +109,15 @@ def write_directory(final: Path, files: dict[str, bytes]) -> None:
     final = Path(final)
     had_previous = final.exists()
     tmp: Path | None = None
+    _WRITES[0] += 1
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}{TMP_MARK}", dir=final.parent))
         for name, data in files.items():
             _write_file(tmp / name, data)
+            _kill_point("write")
         fsync_dir(tmp)
+        _kill_point("rename")
         _publish(tmp, final)
     except OSError as exc:
         if tmp is not None:
@@ -98,6 +127,7 @@ def write_directory(final: Path, files: dict[str, bytes]) -> None:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _kill_point("published")
     fsync_dir(final.parent)
 
 

@@ -32,6 +32,10 @@ class ModelCheckpoint(Callback):
     ... # doctest: +SKIP
     """
 
+    #: ``fit`` runs it after the other callbacks: a checkpoint then holds what they changed
+    #: in the same epoch (``lr_factor``, ``EarlyStopping``'s counters).
+    runs_last = True
+
     def __init__(
         self,
         directory: str | Path,

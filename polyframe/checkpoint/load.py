@@ -66,7 +66,6 @@ def load(path: str | Path, backend: str | None = None, which: str | int = "last"
 
     >>> model = pf.checkpoint.load("runs/ckpt/epoch-0004", backend="tensorflow")  # doctest: +SKIP
     """
-    from polyframe.backend import get_backend
     from polyframe.model import Model
 
     ckpt, _skipped = resolve(path, which)
@@ -78,13 +77,13 @@ def load(path: str | Path, backend: str | None = None, which: str | int = "last"
         )
     spec = spec_of(ckpt)
     check_params(spec, ckpt.model, str(ckpt.path))
-    be = get_backend(_backend_name(ckpt.manifest.get("backend", ""), backend))
+    name = _backend_name(ckpt.manifest.get("backend", ""), backend)
     dtype = ckpt.manifest.get("dtype", "float32")
     params = {
         k: np.asarray(v, dtype=dtype if dtype != "bfloat16" else "float32")
         for k, v in ckpt.model.items()
     }
-    return Model(spec, be, be.lower(spec, params, dtype), dtype)
+    return Model.lowered(spec, params, name, dtype)
 
 
 def load_params(path: str | Path, which: str | int = "last") -> dict[str, np.ndarray]:

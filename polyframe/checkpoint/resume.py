@@ -53,12 +53,13 @@ def _check_position(training: dict[str, Any], trainer: Any, loader: Any, where: 
     return step
 
 
-def restore(trainer: Any, path: str | Path, loader: Any, history: Any) -> int:
+def restore(trainer: Any, path: str | Path, loader: Any) -> int:
     """Load checkpoint ``path`` (or the newest valid one in a directory) into ``trainer``.
 
-    Returns the epoch to continue from and sets ``trainer.step_in_epoch`` (the optimizer steps
-    of that epoch already done: a mid-epoch checkpoint); fills ``history`` with the saved
-    epochs and records ``trainer.resume_info`` (the path used and the checkpoints skipped).
+    Returns the epoch to continue from; restores ``trainer.state`` by name (``global_step``,
+    ``step_in_epoch``: the optimizer steps of that epoch already done, the learning-rate
+    state, the saved epochs into its History, the callbacks' states) and records
+    ``trainer.resume_info`` (the path used and the checkpoints skipped).
     """
     ckpt, skipped = resolve(path)
     where = str(ckpt.path)
@@ -88,16 +89,7 @@ def restore(trainer: Any, path: str | Path, loader: Any, history: Any) -> int:
     steps.load_optimizer_state(ckpt.optimizer)
     if ckpt.manifest.get("backend") == model.backend and ckpt.rng:
         steps.load_rng_state(ckpt.rng)
-    trainer.global_step = int(training["global_step"])
-    trainer.step_in_epoch = step_in_epoch
-    lr_state = training.get("lr_state") or {}
-    trainer.lr_override = lr_state.get("override")
-    trainer.lr_factor = float(lr_state.get("factor", 1.0))
-    saved = training.get("history") or {}
-    history.epoch.extend(int(e) for e in saved.get("epoch", []))
-    for key, values in saved.items():
-        if key != "epoch":
-            history.history[key] = [float(v) for v in values]
+    trainer.state.load_manifest(training, step_in_epoch)  # position, lr, history, callbacks
     trainer.resume_info = {
         "path": where,
         "epoch": int(training["epoch"]),

@@ -15,11 +15,9 @@ from polyframe.optim_state import STEP
 
 
 def _training_section(trainer: Any) -> dict[str, Any]:
-    """Where training stands: epoch, step, loader, optimizer, history."""
-    loader = getattr(trainer, "loader", None)
-    history = getattr(trainer, "history", None)
-    opt = trainer.optimizer
-    if not getattr(trainer, "at_step_boundary", True):
+    """Where training stands: the trainer's ``TrainState`` fields by name (epoch, step,
+    learning-rate state, history, callback states), and the loader and optimizer."""
+    if not trainer.at_step_boundary:
         from polyframe.errors import CheckpointError
 
         raise CheckpointError(
@@ -27,25 +25,21 @@ def _training_section(trainer: Any) -> dict[str, Any]:
             "steps_per_execution call, whose later steps are applied already; save at the "
             "call's last step (trainer.at_step_boundary) or at an epoch end"
         )
-    accum = int(getattr(getattr(trainer, "config", None), "accum_steps", 1))
-    step_in_epoch = int(getattr(trainer, "step_in_epoch", 0))
+    state = trainer.state.to_manifest()
+    accum = int(trainer.config.accum_steps)
+    opt, loader = trainer.optimizer, trainer.loader
     section: dict[str, Any] = {
-        "epoch": int(getattr(trainer, "epoch", 0)),  # completed epochs
-        "step_in_epoch": step_in_epoch,  # optimizer steps of the next epoch already done
-        "batch_in_epoch": step_in_epoch * accum,  # its batches those steps consumed
+        "epoch": state.pop("epoch"),  # completed epochs
+        "step_in_epoch": state["step_in_epoch"],  # optimizer steps of the next epoch done
+        "batch_in_epoch": state.pop("step_in_epoch") * accum,  # the batches they consumed
         "accum_steps": accum,
-        "global_step": int(trainer.global_step),
+        "global_step": state.pop("global_step"),
         "optimizer": {"name": opt.name, "config": dataclasses.asdict(opt)},
         "loss": getattr(trainer.loss, "name", str(trainer.loss)),
         # several outputs: {"loss": {output: loss}, "loss_weights": {output: weight}}
         **({"outputs": trainer.loss.to_dict()} if hasattr(trainer.loss, "to_dict") else {}),
         "metrics": [str(m) for m in trainer.metrics],
-        # set by LearningRateScheduler / ReduceLROnPlateau; part of where training stands
-        "lr_state": {
-            "override": getattr(trainer, "lr_override", None),
-            "factor": float(getattr(trainer, "lr_factor", 1.0)),
-        },
-        "history": history.to_dict() if history is not None else {},
+        **state,  # lr_state (LearningRateScheduler / ReduceLROnPlateau), history, callbacks
     }
     if loader is not None:
         section["loader"] = {
@@ -85,7 +79,7 @@ def save(
         raise CheckpointError("save(path, model, trainer): the trainer trains another model")
     tensors = {fmt.MODEL: None, fmt.OPTIMIZER: None, fmt.RNG: None}
     if trainer is not None:
-        _barrier(trainer)  # data parallel: every process has finished the epoch
+        trainer.barrier()  # data parallel: every process has finished the epoch
         trainer.steps.sync()  # the compiled steps may hold newer weights than the module
         tensors[fmt.OPTIMIZER], tensors[fmt.RNG] = _trainer_tensors(trainer)
     tensors[fmt.MODEL] = model.params()
@@ -104,15 +98,9 @@ def save(
         "files": {n: {"sha256": fmt.sha256(d), "bytes": len(d)} for n, d in files.items()},
     }
     files[fmt.MANIFEST] = fmt.dumps_manifest(manifest)  # written last
-    if trainer is None or getattr(trainer, "is_main", True):  # data parallel: rank 0 writes
+    if trainer is None or trainer.is_main:  # data parallel: rank 0 writes
         write_directory(Path(path), files)
     if trainer is not None:
-        _barrier(trainer)  # the checkpoint is complete before any process goes on
+        trainer.barrier()  # the checkpoint is complete before any process goes on
     return Path(path)
 
-
-def _barrier(trainer: Any) -> None:
-    """Wait for every process of a data-parallel trainer (nothing on one device)."""
-    barrier = getattr(trainer, "barrier", None)
-    if barrier is not None:
-        barrier()

@@ -80,6 +80,39 @@ def _kernel(g: _Graph, q: Any, name: str, kernel: np.ndarray, axis: int) -> str:
     return g.op("DequantizeLinear", [w, scale, zero], f"{name}_wdq", axis=axis)
 
 
+def _weighted_layer(g: _Graph, q: Any, node: Any, h: str) -> str:
+    """A Dense / Conv1D / Conv2D node (int8 QDQ or float) and its bias and activation."""
+    from polyframe.compress.plan import conv_pads
+
+    layer, name, kind = node.layer, node.name, node.layer.kind
+    if name in q.int8_layers and q.scheme != "int8_weight":
+        h = _quantized_input(g, h, q, name)
+    kernel = np.asarray(q.tensors[f"{name}.kernel"])
+    if kind == "Dense":
+        h = g.op("MatMul", [h, _kernel(g, q, name, kernel, 1)], f"{name}_mm")
+    else:
+        conv = layer.as_conv2d() if kind == "Conv1D" else layer
+        shape = (1, *node.input_shape) if kind == "Conv1D" else node.input_shape
+        if kind == "Conv1D":
+            kernel = kernel[None]
+            h = g.op("Unsqueeze", [h, g.const("axis1", np.array([1]))], f"{name}_h")
+        oihw = np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))
+        (t, b), (left, r) = conv_pads(conv, shape)
+        nchw = g.op("Transpose", [h], f"{name}_nchw", perm=[0, 3, 1, 2])
+        y = g.op(
+            "Conv", [nchw, _kernel(g, q, name, oihw, 0)], f"{name}_conv",
+            strides=list(conv.strides), pads=[t, left, b, r],
+        )  # fmt: skip
+        h = g.op("Transpose", [y], f"{name}_nhwc", perm=[0, 2, 3, 1])
+        if kind == "Conv1D":
+            h = g.op("Squeeze", [h, g.const("axis1", np.array([1]))], f"{name}_sq")
+    if f"{name}.bias" in q.tensors:
+        bias = g.const(f"{name}_b", np.asarray(q.tensors[f"{name}.bias"], np.float32))
+        h = g.op("Add", [h, bias], f"{name}_add")
+    h = _activation(g, h, layer.activation, name)
+    return h
+
+
 def export_onnx(qmodel: Any, path: str | Path) -> Path:
     """Write ``qmodel`` as an ONNX QDQ model to ``path`` (input ``x`` channels-last, output
     ``y``); layers other than Dense, Conv1D/2D (int8 or float), Flatten, Dropout, Activation
@@ -87,37 +120,11 @@ def export_onnx(qmodel: Any, path: str | Path) -> Path:
     import onnx
     from onnx import TensorProto, helper
 
-    from polyframe.compress.plan import conv_pads
-
     g, q, h = _Graph(), qmodel, "x"
     for node in q.spec.nodes:
         layer, name, kind = node.layer, node.name, node.layer.kind
         if kind in ("Dense", "Conv2D", "Conv1D"):
-            if name in q.int8_layers and q.scheme != "int8_weight":
-                h = _quantized_input(g, h, q, name)
-            kernel = np.asarray(q.tensors[f"{name}.kernel"])
-            if kind == "Dense":
-                h = g.op("MatMul", [h, _kernel(g, q, name, kernel, 1)], f"{name}_mm")
-            else:
-                conv = layer.as_conv2d() if kind == "Conv1D" else layer
-                shape = (1, *node.input_shape) if kind == "Conv1D" else node.input_shape
-                if kind == "Conv1D":
-                    kernel = kernel[None]
-                    h = g.op("Unsqueeze", [h, g.const("axis1", np.array([1]))], f"{name}_h")
-                oihw = np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))
-                (t, b), (left, r) = conv_pads(conv, shape)
-                nchw = g.op("Transpose", [h], f"{name}_nchw", perm=[0, 3, 1, 2])
-                y = g.op(
-                    "Conv", [nchw, _kernel(g, q, name, oihw, 0)], f"{name}_conv",
-                    strides=list(conv.strides), pads=[t, left, b, r],
-                )  # fmt: skip
-                h = g.op("Transpose", [y], f"{name}_nhwc", perm=[0, 2, 3, 1])
-                if kind == "Conv1D":
-                    h = g.op("Squeeze", [h, g.const("axis1", np.array([1]))], f"{name}_sq")
-            if f"{name}.bias" in q.tensors:
-                bias = g.const(f"{name}_b", np.asarray(q.tensors[f"{name}.bias"], np.float32))
-                h = g.op("Add", [h, bias], f"{name}_add")
-            h = _activation(g, h, layer.activation, name)
+            h = _weighted_layer(g, q, node, h)
         elif kind == "Flatten":
             h = g.op("Reshape", [h, g.const("flat", np.array([0, -1]))], f"{name}_flat")
         elif kind in ("Dropout",):

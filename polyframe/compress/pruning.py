@@ -131,5 +131,4 @@ def strip(model: Any, masks: dict[str, np.ndarray] | None = None) -> Any:
     params = model.params()
     for key, mask in (masks or {}).items():
         params[key] = params[key] * mask
-    be = model.backend_impl
-    return Model(model.spec, be, be.lower(model.spec, params, model.dtype), model.dtype)
+    return Model.lowered(model.spec, params, model.backend_impl, model.dtype)

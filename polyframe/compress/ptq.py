@@ -67,7 +67,7 @@ def quantize(
 
     check_scheme(scheme)
     spec = model.spec
-    if hasattr(spec, "input_names"):
+    if spec.is_graph:
         raise ConfigError("quantize: only Sequential models are supported (this is a Graph)")
     chosen = pick_layers(spec, layers)
     if not chosen:

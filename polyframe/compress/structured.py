@@ -80,5 +80,4 @@ def shrink(model: Any) -> Any:
         new[nxt] = np.take(new[nxt], rows, axis=-2)
     small = Sequential([spec.layers[0], *layers], name=spec.name)
     new = {k: new[k] for k in small.param_specs()}
-    be = model.backend_impl
-    return Model(small, be, be.lower(small, new, model.dtype), model.dtype)
+    return Model.lowered(small, new, model.backend_impl, model.dtype)

@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from polyframe.data.datasets import AbstractDataset
+from polyframe.data.dataset_base import AbstractDataset
 from polyframe.errors import DataError
 
 

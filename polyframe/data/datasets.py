@@ -8,31 +8,14 @@ memory, validated once); any map-style object with ``__len__`` and ``__getitem__
 
 from __future__ import annotations
 
-import abc
 import os
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from polyframe.data.dataset_base import AbstractDataset, Batch
 from polyframe.data.validate import check_finite, check_labels, check_same_length
 from polyframe.errors import DataError
-
-Batch = tuple[np.ndarray, "np.ndarray | None"]
-
-
-class AbstractDataset(abc.ABC):
-    """Examples addressed by index: ``len(ds)`` and ``ds.take(indices) -> (xb, yb)``."""
-
-    @abc.abstractmethod
-    def __len__(self) -> int: ...
-
-    @abc.abstractmethod
-    def take(self, indices: np.ndarray) -> Batch:
-        """The examples at ``indices`` as one batch ``(xb, yb)`` (``yb`` None if unlabeled)."""
-
-    def slice(self, start: int, stop: int) -> Batch:
-        """Examples ``start:stop`` in file order (subclasses may avoid the copy)."""
-        return self.take(np.arange(start, stop))
 
 
 class ArrayDataset(AbstractDataset):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from polyframe.errors import SpecError
 from polyframe.reference.layer_norms import _layer_norm
 from polyframe.reference.registry import Context, activate, register_reference
 from polyframe.spec.attention import MultiHeadAttention, TransformerEncoderBlock
@@ -42,7 +43,7 @@ def attend(
 
     n, lq, e = query.shape
     lk, heads = context.shape[1], layer.num_heads
-    d = e // heads
+    d = layer.head_size(e)
 
     def split(v: np.ndarray, length: int) -> np.ndarray:
         return v.reshape(n, length, heads, d).transpose(0, 2, 1, 3)
@@ -57,12 +58,16 @@ def attend(
     weights = np.where(allowed, np.exp(scores - np.where(np.isfinite(row_max), row_max, 0.0)), 0.0)
     total = weights.sum(axis=-1, keepdims=True)
     weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
-    context_vec = (weights @ v).transpose(0, 2, 1, 3).reshape(n, lq, e)
+    context_vec = (weights @ v).transpose(0, 2, 1, 3).reshape(n, lq, heads * d)
     return proj("output", context_vec)
 
 
 @register_reference(MultiHeadAttention)
 def _mha(layer: MultiHeadAttention, p: dict, x: Any, ctx: Context) -> np.ndarray:
+    if ctx.training and layer.dropout > 0:
+        raise SpecError(
+            "the numpy reference has no attention-dropout mask; compare with training=False"
+        )
     return attend(layer, p, x)
 
 

@@ -24,7 +24,7 @@ def forward(
 
     A :class:`polyframe.Graph` takes one array, or a list / dict (by input name) of arrays for
     several inputs, and returns a list of arrays when it has several outputs."""
-    if hasattr(spec, "output_names"):  # a Graph
+    if spec.is_graph:
         from polyframe.reference.graph import graph_forward
 
         return graph_forward(spec, params, x, training, state_out, out_dtype)

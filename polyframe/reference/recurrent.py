@@ -1,11 +1,11 @@
-"""numpy references of LSTM and GRU (torch equations, zero initial state)."""
+"""numpy references of LSTM, GRU (torch equations, zero initial state) and Bidirectional."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from polyframe.reference.registry import Context, register_reference
-from polyframe.spec.recurrent import GRU, LSTM
+from polyframe.spec.recurrent import GRU, LSTM, Bidirectional
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -42,3 +42,30 @@ def _gru(layer: GRU, p: dict[str, np.ndarray], x: np.ndarray, ctx: Context) -> n
         h = (1.0 - z) * n + z * h
         steps.append(h)
     return _outputs(layer, steps)
+
+
+def merge(mode: str, forward: np.ndarray, backward: np.ndarray) -> np.ndarray:
+    """Combine the two directions as ``keras.layers.Bidirectional``'s ``merge_mode``."""
+    if mode == "concat":
+        return np.concatenate([forward, backward], axis=-1)
+    if mode == "sum":
+        return forward + backward
+    if mode == "mul":
+        return forward * backward
+    return (forward + backward) / 2.0
+
+
+@register_reference(Bidirectional)
+def _bidirectional(
+    layer: Bidirectional, p: dict[str, np.ndarray], x: np.ndarray, ctx: Context
+) -> np.ndarray:
+    run = _lstm if isinstance(layer.layer, LSTM) else _gru
+
+    def local(direction: str) -> dict[str, np.ndarray]:
+        return {k.split(".", 1)[1]: v for k, v in p.items() if k.startswith(f"{direction}.")}
+
+    forward = run(layer.layer, local("forward"), x, ctx)
+    backward = run(layer.layer, local("backward"), x[:, ::-1], ctx)
+    if layer.return_sequences:
+        backward = backward[:, ::-1]
+    return merge(layer.merge_mode, forward, backward)

@@ -21,6 +21,7 @@ from polyframe.spec.layer import Layer as Layer
 from polyframe.spec.layer import ParamSpec as ParamSpec
 from polyframe.spec.layer import layer_kinds as layer_kinds
 from polyframe.spec.layer import register_layer as register_layer
+from polyframe.spec.model_spec import ModelSpec as ModelSpec
 from polyframe.spec.sequential import Node as Node
 from polyframe.spec.sequential import Sequential as Sequential
 from polyframe.spec.serialize import load_spec as load_spec

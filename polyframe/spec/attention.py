@@ -11,8 +11,15 @@ Masking rule, on every backend: a query that can see no key at all (a fully mask
 attends to nothing: its attention context is zero, so the layer outputs ``output_bias``. No
 fill value (-inf, -1e9, the dtype minimum) ever reaches an output or a gradient.
 
-Canonical parameters are Dense-like ``[in, out]`` matrices; head ``h`` owns columns
-``h * E/heads : (h + 1) * E/heads`` of the query/key/value projections.
+Canonical parameters are Dense-like ``[in, out]`` matrices; with ``D = head_dim`` (default
+``E / heads``) the query/key/value projections are ``[in, heads * D]``, head ``h`` owns their
+columns ``h * D : (h + 1) * D``, and the output projection is ``[heads * D, E]`` (Keras'
+``key_dim``). Scores are scaled by ``1 / sqrt(D)``.
+
+``dropout`` drops attention weights (after the softmax) in training mode, as
+``keras.layers.MultiHeadAttention(dropout=...)`` and torch's ``dropout_p`` do. Each framework
+draws its own masks from its own seeded stream (PARITY.md: never compare with dropout on), so
+cross-backend checks run it in inference mode, where it is the identity.
 """
 
 from __future__ import annotations
@@ -29,16 +36,33 @@ _PROJECTIONS = ("query", "key", "value", "output")
 
 
 def attention_param_specs(
-    embed: int, context: int, use_bias: bool, kernel_init: str, bias_init: str
+    embed: int,
+    context: int,
+    use_bias: bool,
+    kernel_init: str,
+    bias_init: str,
+    inner: int | None = None,
 ) -> dict[str, ParamSpec]:
-    """Canonical parameters of one attention block (local names, e.g. ``query_kernel``)."""
+    """Canonical parameters of one attention block (local names, e.g. ``query_kernel``);
+    ``inner`` is ``heads * head_dim`` (default ``embed``)."""
+    inner = embed if inner is None else inner
     specs: dict[str, ParamSpec] = {}
     for proj in _PROJECTIONS:
-        fan_in = context if proj in ("key", "value") else embed
-        specs[f"{proj}_kernel"] = ParamSpec((fan_in, embed), kernel_init)
+        fan_in = {"key": context, "value": context, "output": inner}.get(proj, embed)
+        width = embed if proj == "output" else inner
+        specs[f"{proj}_kernel"] = ParamSpec((fan_in, width), kernel_init)
         if use_bias:
-            specs[f"{proj}_bias"] = ParamSpec((embed,), bias_init)
+            specs[f"{proj}_bias"] = ParamSpec((width,), bias_init)
     return specs
+
+
+def _check_rate(layer: Layer) -> None:
+    rate = layer.dropout  # type: ignore[attr-defined]
+    check(
+        isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0.0 <= rate < 1.0,
+        layer,
+        f"dropout must be in [0, 1), got {rate!r}",
+    )
 
 
 def _check_padding_idx(layer: Layer) -> None:
@@ -53,7 +77,8 @@ def _check_padding_idx(layer: Layer) -> None:
 @register_layer("MultiHeadAttention")
 @dataclass(frozen=True)
 class MultiHeadAttention(Layer):
-    """Scaled dot-product attention with ``num_heads`` heads of size ``E / num_heads``."""
+    """Scaled dot-product attention with ``num_heads`` heads of size ``head_dim`` (default
+    ``E / num_heads``), attention-weight ``dropout`` in training mode."""
 
     multi_input = True  # a graph may call it on [query, context] or [query, context, key_mask]
     num_heads: int
@@ -62,10 +87,19 @@ class MultiHeadAttention(Layer):
     use_bias: bool = True
     kernel_init: str = "glorot_uniform"
     bias_init: str = "zeros"
+    head_dim: int | None = None
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
         positive_int(self, self.num_heads, "num_heads")
         _check_padding_idx(self)
+        if self.head_dim is not None:
+            positive_int(self, self.head_dim, "head_dim")
+        _check_rate(self)
+
+    def head_size(self, embed: int) -> int:
+        """The per-head key/query size ``D`` for an embedding of ``embed``."""
+        return embed // self.num_heads if self.head_dim is None else self.head_dim
 
     def _shapes(self, input_shape: Any) -> tuple[Shape, Shape, Shape | None]:
         shapes = shapes_of(input_shape)
@@ -80,9 +114,10 @@ class MultiHeadAttention(Layer):
         for what, shape in (("query", query), ("context", context)):
             check(len(shape) == 2, self, f"expects a {what} of shape (T, E), got {shape}")
         check(
-            query[1] % self.num_heads == 0,
+            self.head_dim is not None or query[1] % self.num_heads == 0,
             self,
-            f"the embedding size {query[1]} must be divisible by num_heads ({self.num_heads})",
+            f"the embedding size {query[1]} must be divisible by num_heads ({self.num_heads}); "
+            "or set head_dim (the per-head size) explicitly",
         )
         if mask is not None:
             check(
@@ -102,8 +137,9 @@ class MultiHeadAttention(Layer):
 
     def param_specs(self, input_shape: Shape) -> dict[str, ParamSpec]:
         query, context, _ = self._shapes(input_shape)
+        inner = self.num_heads * self.head_size(query[1])
         return attention_param_specs(
-            query[1], context[1], self.use_bias, self.kernel_init, self.bias_init
+            query[1], context[1], self.use_bias, self.kernel_init, self.bias_init, inner
         )
 
 
@@ -141,11 +177,7 @@ class TransformerEncoderBlock(Layer):
             self,
             f"epsilon must be > 0, got {self.epsilon!r}",
         )
-        check(
-            isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0,
-            self,
-            f"dropout must be in [0, 1), got {self.dropout!r}",
-        )
+        _check_rate(self)
 
     def attention(self) -> MultiHeadAttention:
         """The self-attention sub-layer."""

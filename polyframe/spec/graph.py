@@ -21,11 +21,12 @@ from typing import Any
 from polyframe.errors import SpecError
 from polyframe.spec.core_layers import Input
 from polyframe.spec.graph_check import GraphNode, resolve
-from polyframe.spec.layer import Layer, ParamSpec, Shape
+from polyframe.spec.layer import Layer, Shape
+from polyframe.spec.model_spec import ModelSpec
 from polyframe.spec.symbolic import GraphParts, trace
 
 
-class Graph:
+class Graph(ModelSpec):
     """A model spec whose layers form a DAG: several inputs and outputs, shared layers, merges.
 
     ``Graph(inputs=x, outputs=y)`` takes the ``L.Input`` objects and the tensors that layer
@@ -34,6 +35,8 @@ class Graph:
     :class:`polyframe.SpecError` naming the layer. The same layer object called twice is one
     layer: one set of parameters.
     """
+
+    is_graph = True
 
     def __init__(self, inputs: Any, outputs: Any, name: str = "graph") -> None:
         self._init(trace(inputs, outputs), name)
@@ -63,6 +66,11 @@ class Graph:
     def layers(self) -> tuple[Layer, ...]:
         """Every layer (Inputs first), each once, with its resolved name."""
         return self.parts.layers
+
+    @property
+    def lowered_nodes(self) -> tuple[GraphNode, ...]:
+        """The first call of every layer (:attr:`layer_nodes`)."""
+        return self.layer_nodes
 
     @property
     def layer_nodes(self) -> tuple[GraphNode, ...]:
@@ -102,32 +110,6 @@ class Graph:
         shapes = {n: s for n, s in zip(self.input_names, self.input_shapes, strict=True)}
         shapes.update({node.output: node.output_shape for node in self.nodes})
         return tuple(shapes[r] for r in self.output_names)
-
-    @property
-    def input_shape(self) -> Shape | tuple[Shape, ...]:
-        """The input shape (no batch axis); a tuple of shapes when there are several inputs."""
-        shapes = self.input_shapes
-        return shapes[0] if len(shapes) == 1 else shapes
-
-    @property
-    def input_dtype(self) -> str | tuple[str, ...]:
-        """The input dtype; a tuple when there are several inputs."""
-        dtypes = self.input_dtypes
-        return dtypes[0] if len(dtypes) == 1 else dtypes
-
-    @property
-    def output_shape(self) -> Shape | tuple[Shape, ...]:
-        """The output shape (no batch axis); a tuple of shapes when there are several outputs."""
-        shapes = self.output_shapes
-        return shapes[0] if len(shapes) == 1 else shapes
-
-    def param_specs(self) -> dict[str, ParamSpec]:
-        """Every canonical parameter, ``'<layer>.<param>'`` -> ParamSpec; a shared layer once."""
-        return {
-            f"{node.name}.{local}": ps
-            for node in self.layer_nodes
-            for local, ps in node.param_specs().items()
-        }
 
     # -- serialization (see polyframe.spec.serialize) -------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -172,18 +154,6 @@ class Graph:
             tuple(str(n) for n in data["outputs"]),
         )
         return cls.from_parts(parts, name=data.get("name", "graph"))
-
-    def to_yaml(self, path: str | None = None) -> str:
-        """The spec as YAML; also written to ``path`` when given."""
-        from polyframe.spec.serialize import dump_yaml
-
-        return dump_yaml(self.to_dict(), path)
-
-    def to_json(self, path: str | None = None) -> str:
-        """The spec as JSON; also written to ``path`` when given."""
-        from polyframe.spec.serialize import dump_json
-
-        return dump_json(self.to_dict(), path)
 
     def summary(self) -> str:
         """A table of calls, their inputs, output shapes and parameter counts."""

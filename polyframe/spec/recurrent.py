@@ -12,10 +12,10 @@ Canonical layouts (gates side by side on the last axis, ``x @ kernel``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from polyframe.spec.inputs import check_rank, positive_int, single
-from polyframe.spec.layer import Layer, ParamSpec, Shape, register_layer
+from polyframe.spec.layer import Layer, ParamSpec, Shape, check, register_layer
 
 
 @dataclass(frozen=True)
@@ -64,3 +64,61 @@ class GRU(_Recurrent):
         specs = super().param_specs(input_shape)
         specs["recurrent_bias"] = ParamSpec((3 * self.units,), self.bias_init)
         return specs
+
+
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+@register_layer("Bidirectional")
+@dataclass(frozen=True)
+class Bidirectional(Layer):
+    """Runs ``layer`` (an LSTM or GRU) forwards and a second copy on the time-reversed
+    sequence, as ``keras.layers.Bidirectional``: with ``return_sequences`` the backward outputs
+    are reversed back so step ``t`` of both directions lines up; without it, each direction's
+    last state (the backward one has read the whole sequence from the end). ``merge_mode``:
+    ``concat`` (forward first, ``2H`` features), ``sum``, ``mul`` or ``ave``.
+
+    Parameters: the wrapped layer's, under ``forward.`` and ``backward.`` (``forward.kernel``,
+    ``backward.recurrent_kernel``, ...). In a spec file ``layer`` is a layer mapping
+    (``{kind: LSTM, units: 8}``).
+    """
+
+    layer: Layer
+    merge_mode: str = "concat"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.layer, dict):
+            from polyframe.spec.serialize import layer_from_dict
+
+            object.__setattr__(self, "layer", layer_from_dict(self.layer, 0))
+        check(
+            isinstance(self.layer, (LSTM, GRU)),
+            self,
+            f"wraps an LSTM or GRU layer, got {self.layer!r}",
+        )
+        check(
+            self.merge_mode in MERGE_MODES,
+            self,
+            f"merge_mode must be one of {', '.join(MERGE_MODES)}, got {self.merge_mode!r}",
+        )
+
+    @property
+    def return_sequences(self) -> bool:
+        """Whether every step is returned (the wrapped layer's setting)."""
+        return self.layer.return_sequences
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        shape = self.layer.output_shape(single(self, input_shape))
+        width = 2 * shape[-1] if self.merge_mode == "concat" else shape[-1]
+        return (*shape[:-1], width)
+
+    def param_specs(self, input_shape: Shape) -> dict[str, ParamSpec]:
+        inner = self.layer.param_specs(input_shape)
+        return {f"{d}.{k}": v for d in ("forward", "backward") for k, v in inner.items()}
+
+    def config(self) -> dict[str, Any]:
+        from polyframe.spec.serialize import layer_to_dict
+
+        out = super().config()
+        out["layer"] = layer_to_dict(self.layer)
+        return out

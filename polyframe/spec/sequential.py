@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from polyframe.errors import SpecError
 from polyframe.spec.core_layers import Input
 from polyframe.spec.layer import Layer, ParamSpec, Shape
+from polyframe.spec.model_spec import ModelSpec
 from polyframe.spec.naming import snake
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -37,8 +38,9 @@ def describe(layer: Layer, index: int, name: str | None = None) -> str:
 
 
 @dataclass(frozen=True)
-class Sequential:
-    """A linear stack of layers; the first one is an :class:`Input`.
+class Sequential(ModelSpec):
+    """A linear stack of layers; the first one is an :class:`Input`. Its one input is named
+    ``'x'`` and its one output ``'y'`` (:class:`ModelSpec`).
 
     >>> import polyframe as pf
     >>> L = pf.layers
@@ -116,13 +118,30 @@ class Sequential:
         """Shape of one output example, without the batch axis."""
         return self.nodes[-1].output_shape if self.nodes else self.input_shape
 
-    def param_specs(self) -> dict[str, ParamSpec]:
-        """Every canonical parameter, ``'<layer>.<param>'`` -> ParamSpec, in layer order."""
-        return {
-            f"{node.name}.{local}": ps
-            for node in self.nodes
-            for local, ps in node.param_specs().items()
-        }
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """``('x',)``: a Sequential takes one input."""
+        return ("x",)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """``('y',)``: a Sequential returns one output."""
+        return ("y",)
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        """``(input_shape,)``."""
+        return (self.input_shape,)
+
+    @property
+    def input_dtypes(self) -> tuple[str, ...]:
+        """``(input_dtype,)``."""
+        return (self.input_dtype,)
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        """``(output_shape,)``."""
+        return (self.output_shape,)
 
     # -- serialization (see polyframe.spec.serialize) -------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -148,18 +167,6 @@ class Sequential:
             [layer_from_dict(item, i) for i, item in enumerate(raw)],
             name=data.get("name", "sequential"),
         )
-
-    def to_yaml(self, path: str | None = None) -> str:
-        """The spec as YAML; also written to ``path`` when given."""
-        from polyframe.spec.serialize import dump_yaml
-
-        return dump_yaml(self.to_dict(), path)
-
-    def to_json(self, path: str | None = None) -> str:
-        """The spec as JSON; also written to ``path`` when given."""
-        from polyframe.spec.serialize import dump_json
-
-        return dump_json(self.to_dict(), path)
 
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts."""

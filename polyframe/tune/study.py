@@ -93,36 +93,18 @@ def run_study(
 ) -> TuneResult:
     """The body of :func:`polyframe.tune` (see there)."""
     require_optuna()
-    if monitor not in MONITORS:
-        raise ConfigError(f"unknown monitor {monitor!r}; use one of {', '.join(MONITORS)}")
-    for what, value in (("trials", trials), ("epochs", epochs)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigError(f"tune: {what} must be a positive int, got {value!r}")
+    _check_budget(monitor, trials, epochs)
     space = resolve_space(space)
     x, y = resolve_train_data(data, data_dir, download)
     base_spec = resolve_spec(spec, x, y)
-    if validation_data is None:
-        (x, y), (xv, yv) = validation_split(x, y, val_fraction)
-    else:
-        xv, yv = np.asarray(validation_data[0]), np.asarray(validation_data[1])
+    x, y, xv, yv = _split(x, y, validation_data, val_fraction)
     space, fixed_backend = _with_backend(space, backend)
     base = RunConfig(fixed_backend, optimizer, {"lr": lr}, batch_size)
     check_space(space, base_spec, base)
     samp = make_sampler(sampler, seed, space.grid)
     prune = make_pruner(pruner, epochs)
-
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial is printed below
     name = study_name or f"polyframe-{base_spec.name}"
-    study = optuna.create_study(
-        study_name=name,
-        storage=open_storage(storage),
-        sampler=samp,
-        pruner=prune,
-        direction=MONITORS[monitor],
-        load_if_exists=True,
-    )
+    study = _open_study(name, storage, samp, prune, monitor)
     setup = {
         "spec": base_spec.to_dict(),
         "space": space.to_dict(),
@@ -132,6 +114,74 @@ def run_study(
         "run": {"backend": fixed_backend, "optimizer": optimizer, "lr": lr, "batch": batch_size},
     }
     _check_same_study(study, setup, name)
+
+    objective = _objective(base_spec, space, base, (x, y, xv, yv), epochs, seed, monitor)
+    _optimize(study, objective, trials, _print_trial(monitor, epochs) if verbose else None)
+    return TuneResult.from_study(study, base_spec, space, base, epochs, seed, monitor)
+
+
+def _optimize(study: Any, objective: Any, trials: int, show: Any) -> None:
+    """Run the trials still missing (a resumed study counts its finished ones)."""
+    import optuna
+
+    done = len(study.get_trials(deepcopy=False, states=finished_states()))
+    if done < trials:
+        study.optimize(
+            objective,
+            n_trials=trials - done,
+            callbacks=[
+                optuna.study.MaxTrialsCallback(trials, states=finished_states()),
+                *([show] if show else []),
+            ],
+        )
+
+
+def _split(x: Any, y: Any, validation_data: Any, val_fraction: float) -> tuple[Any, ...]:
+    """``(x, y, x_val, y_val)``: the given validation data, else a split of ``x, y``."""
+    if validation_data is None:
+        (x, y), (xv, yv) = validation_split(x, y, val_fraction)
+        return x, y, xv, yv
+    return x, y, np.asarray(validation_data[0]), np.asarray(validation_data[1])
+
+
+def _open_study(name: str, storage: str | None, sampler: Any, pruner: Any, monitor: str) -> Any:
+    """The Optuna study ``name`` in ``storage``, created or loaded (quiet: the trials are
+    printed one line each)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    return optuna.create_study(
+        study_name=name,
+        storage=open_storage(storage),
+        sampler=sampler,
+        pruner=pruner,
+        direction=MONITORS[monitor],
+        load_if_exists=True,
+    )
+
+
+def _check_budget(monitor: str, trials: Any, epochs: Any) -> None:
+    """A known monitor, and positive int trial and epoch counts."""
+    if monitor not in MONITORS:
+        raise ConfigError(f"unknown monitor {monitor!r}; use one of {', '.join(MONITORS)}")
+    for what, value in (("trials", trials), ("epochs", epochs)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"tune: {what} must be a positive int, got {value!r}")
+
+
+def _objective(
+    base_spec: Any,
+    space: Any,
+    base: RunConfig,
+    arrays: tuple[Any, Any, Any, Any],
+    epochs: int,
+    seed: int,
+    monitor: str,
+) -> Any:
+    """The Optuna objective: build the trial's spec, train it, report every epoch."""
+    import optuna
+
+    x, y, xv, yv = arrays
 
     def objective(trial: Any) -> float:
         values = space.suggest(trial)
@@ -164,17 +214,7 @@ def run_study(
             raise optuna.TrialPruned(f"pruned after epoch {report.pruned_at + 1}")
         return float(history.history[monitor][-1])
 
-    done = len(study.get_trials(deepcopy=False, states=finished_states()))
-    if done < trials:
-        study.optimize(
-            objective,
-            n_trials=trials - done,
-            callbacks=[
-                optuna.study.MaxTrialsCallback(trials, states=finished_states()),
-                *([_print_trial(monitor, epochs)] if verbose else []),
-            ],
-        )
-    return TuneResult.from_study(study, base_spec, space, base, epochs, seed, monitor)
+    return objective
 
 
 def _print_trial(monitor: str, epochs: int) -> Any:

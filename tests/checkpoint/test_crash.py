@@ -16,6 +16,7 @@ import pytest
 
 import polyframe as pf
 from polyframe.backend import default_backend
+from tests.checkpoint.kill_soak import leftovers
 
 KILLS = 6
 
@@ -78,7 +79,7 @@ def test_sigkill_during_checkpointing_never_loses_a_completed_one(tmp_path: Path
         assert proc.returncode == -signal.SIGKILL
         if kill:  # the run resumed from the newest checkpoint of the previous run
             assert f"resuming from {ck / f'epoch-{before:06d}'}" in out
-        torn_writes += any(p.name.startswith(".") for p in ck.iterdir())
+        torn_writes += bool(leftovers(ck))
         for path in pf.checkpoint.list_checkpoints(ck):
             pf.checkpoint.verify(path)  # every checkpoint that is visible verifies
         assert _newest_verified(ck) >= completed >= before + 1
@@ -91,5 +92,5 @@ def test_sigkill_during_checkpointing_never_loses_a_completed_one(tmp_path: Path
         rf"resuming from .*epoch-{newest:06d} \(epoch {newest}, step {2 * newest}", out
     )
     assert _newest_verified(ck) == newest + 1
-    assert not [p for p in ck.iterdir() if p.name.startswith(".")]  # stale temp dirs cleaned
+    assert not leftovers(ck)  # stale temp dirs cleaned
     print(f"{KILLS} kills, {torn_writes} of them left a half-written or half-deleted checkpoint")

@@ -79,7 +79,20 @@ CATALOGUE_CASES: dict[str, tuple[pf.Sequential, tuple[int, ...]]] = {
     "lstm_sequences": (_seq((4, 3), L.LSTM(3, return_sequences=True)), (2, 4, 3)),
     "gru_last": (_seq((4, 3), L.GRU(3)), (2, 4, 3)),
     "gru_sequences": (_seq((4, 3), L.GRU(3, return_sequences=True)), (2, 4, 3)),
+    "bidirectional_lstm_last": (_seq((4, 3), L.Bidirectional(L.LSTM(3))), (2, 4, 3)),
+    "bidirectional_gru_sequences_ave": (
+        _seq((4, 3), L.Bidirectional(L.GRU(3, return_sequences=True), merge_mode="ave")),
+        (2, 4, 3),
+    ),
+    "bidirectional_lstm_sequences_mul": (
+        _seq((4, 3), L.Bidirectional(L.LSTM(2, return_sequences=True), merge_mode="mul")),
+        (2, 4, 3),
+    ),
     "mha_self": (_seq((4, 6), L.MultiHeadAttention(2)), (2, 4, 6)),
+    "mha_head_dim_dropout": (
+        _seq((4, 6), L.MultiHeadAttention(4, head_dim=3, causal=True, dropout=0.3)),
+        (2, 4, 6),
+    ),
     "mha_causal": (_seq((4, 6), L.MultiHeadAttention(3, causal=True)), (2, 4, 6)),
     "mha_no_bias": (_seq((4, 6), L.MultiHeadAttention(2, use_bias=False)), (2, 4, 6)),
     "encoder_post_norm": (_seq((4, 6), L.TransformerEncoderBlock(2, 8)), (2, 4, 6)),

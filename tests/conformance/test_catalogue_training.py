@@ -32,6 +32,17 @@ STEP_CASES = {
             L.Dense(2),
         ]
     ),
+    "sequence_bidirectional_lstm": pf.Sequential(
+        [L.Input((4, 3)), L.Bidirectional(L.LSTM(3), merge_mode="sum"), L.Dense(2)]
+    ),
+    "sequence_attention_head_dim": pf.Sequential(
+        [
+            L.Input((4, 6)),
+            L.MultiHeadAttention(4, head_dim=2),
+            L.GlobalAvgPool1D(),
+            L.Dense(2),
+        ]
+    ),
     "tokens_encoder": pf.Sequential(
         [
             L.Input((4,), dtype="int32"),
@@ -117,3 +128,23 @@ def test_token_classifier_learns(backend: str) -> None:
     print(f"{backend}: token classifier loss {losses[0]:.3f} -> {losses[-1]:.3f}")
     assert losses[-1] < 0.5 * losses[0]
     assert trainer.evaluate(x, y)["accuracy"] >= 0.9
+
+
+def test_attention_dropout_is_active_in_training_only(backend: str) -> None:
+    """Attention-weight dropout (rate 0.5): inference is the reference; a training-mode call
+    drops weights (outputs move) from the backend's seeded stream (the same seed gives the same
+    masks), and its mean over 512 copies of one example is the inference output (inverted
+    dropout keeps the expectation). The reference refuses training mode."""
+    spec = pf.Sequential([L.Input((4, 6)), L.MultiHeadAttention(2, head_dim=4, dropout=0.5)])
+    x = np.repeat(np.random.default_rng(0).normal(size=(1, 4, 6)).astype(np.float32), 512, 0)
+    model = pf.build(spec, backend=backend, seed=1)
+    want = pf.reference.forward(spec, model.params(), x[:1])
+    assert np.max(np.abs(model(x[:1]) - want)) <= 1e-5
+    train = model(x, training=True)
+    again = pf.build(spec, backend=backend, seed=1)(x, training=True)
+    np.testing.assert_array_equal(train, again)
+    assert np.max(np.abs(train - want)) > 0.05
+    scale = float(np.max(np.abs(want)))
+    assert np.max(np.abs(train.mean(axis=0) - want[0])) <= 0.1 * scale
+    with pytest.raises(pf.SpecError, match="no attention-dropout mask"):
+        pf.reference.forward(spec, model.params(), x[:1], training=True)

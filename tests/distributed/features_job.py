@@ -39,6 +39,43 @@ def spec(batchnorm: bool = False) -> pf.Sequential:
     return pf.Sequential([L.Input((6,)), L.Dense(16), *norm, L.Activation("relu"), L.Dense(3)])
 
 
+def conv_spec() -> pf.Sequential:
+    """A small CNN on the 6 features seen as a 3x2 image with 1 channel."""
+    L = pf.layers
+    return pf.Sequential(
+        [
+            L.Input((3, 2, 1)),
+            L.Conv2D(4, 2, padding="same"),
+            L.Activation("relu"),
+            L.Flatten(),
+            L.Dense(3),
+        ]
+    )
+
+
+def sequence_spec() -> pf.Sequential:
+    """Embedding -> LSTM -> transformer block (attention, layer norms) on 6 tokens."""
+    L = pf.layers
+    return pf.Sequential(
+        [
+            L.Input((6,), dtype="int32"),
+            L.Embedding(5, 8),
+            L.LSTM(8, return_sequences=True),
+            L.TransformerEncoderBlock(num_heads=2, ff_dim=8),
+            L.GlobalAvgPool1D(),
+            L.Dense(3),
+        ]
+    )
+
+
+#: the models of the bfloat16 cases beyond the MLP: spec and how it sees the 6 features
+MODELS: dict[str, tuple[Any, Any]] = {
+    "mlp": (spec, lambda x: x),
+    "conv": (conv_spec, lambda x: x.reshape(-1, 3, 2, 1)),
+    "sequence": (sequence_spec, lambda x: np.clip(np.round(x + 2), 0, 4).astype(np.int32)),
+}
+
+
 #: name -> (Trainer options, fit options, callbacks factory)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "plain": ({}, {}),
@@ -47,6 +84,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "accum_steps": ({"accum_steps": 2}, {}),
     "steps_per_execution": ({"steps_per_execution": 2}, {}),
     "bfloat16": ({"precision": "bfloat16"}, {}),
+    "bfloat16_conv": ({"precision": "bfloat16"}, {"model": "conv"}),
+    "bfloat16_sequence": ({"precision": "bfloat16"}, {"model": "sequence"}),
     "label_smoothing": ({"loss": pf.losses.Loss("cross_entropy", label_smoothing=0.1)}, {}),
     "class_weight": ({}, {"class_weight": {0: 2.0, 1: 0.5, 2: 1.0}}),
     "sample_weight": ({}, {"sample_weight": np.linspace(0.1, 2.0, N).astype(np.float32)}),
@@ -106,8 +145,13 @@ def run_case(backend: str, name: str, strategy: str | None) -> dict[str, Any]:
     batchnorm = fit_options.pop("batchnorm", False)
     heads = fit_options.pop("two_heads", False)
     data = two_heads_data if heads else dataset
+    build, view = MODELS[fit_options.pop("model", "mlp")]
     x, y = data(40 if batchnorm else N)
-    model = pf.build(two_heads_spec() if heads else spec(batchnorm), backend=backend, seed=3)
+    if heads:
+        model = pf.build(two_heads_spec(), backend=backend, seed=3)
+    else:
+        x = view(x)
+        model = pf.build(spec(batchnorm) if batchnorm else build(), backend=backend, seed=3)
     opts = {"optimizer": pf.optim.SGD(0.2, momentum=0.9), **options}
     trainer = pf.Trainer(model, strategy=strategy, **opts)
     losses = StepLosses()
@@ -140,9 +184,18 @@ def checkpoint_run(
     return {"params": _params(model), "epoch": trainer.epoch}
 
 
+#: 1-worker references computed in this process, shared by the tests that compare with them
+_REFS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def run_cases(backend: str, strategy: str | None, names: list[str]) -> dict[str, Any]:
-    """Every case of ``names``."""
-    return {name: run_case(backend, name, strategy) for name in names}
+    """Every case of ``names`` (1-worker references: once per process)."""
+    if strategy is not None:
+        return {name: run_case(backend, name, strategy) for name in names}
+    for name in names:
+        if (backend, name) not in _REFS:
+            _REFS[backend, name] = run_case(backend, name, None)
+    return {name: _REFS[backend, name] for name in names}
 
 
 def main(argv: list[str]) -> int:

@@ -26,14 +26,11 @@ def polyframe(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 
 
 def start(*args: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
-    """``python *args`` in the background (``env``: instead of this process's)."""
+    """``python *args`` in the background (``env``: instead of this process's; output to
+    pipes unless ``stdout``/``stderr`` say otherwise)."""
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
     return subprocess.Popen(
-        [sys.executable, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ if env is None else env,
-        **kwargs,
+        [sys.executable, *args], text=True, env=os.environ if env is None else env, **kwargs
     )
 
 

@@ -16,7 +16,7 @@ from helpers import children, kill, polyframe, start, worker_pid
 import polyframe as pf
 
 DEATH_BOUND_S = 30  # a dead worker ends the job well within this (seen: a few seconds)
-ARGS = ["--optimizer", "adam", "--lr", "0.002", "--seed", "0", "--batch-size", "32"]
+ARGS = ["--optimizer", "adam", "--lr", "0.002", "--seed", "0", "--batch-size", "128"]
 
 
 def _wait_for_checkpoint(directory: Path, proc, timeout: float = 180) -> None:
@@ -75,7 +75,7 @@ def test_killed_worker_ends_job_then_resume_continues(backend: str, tmp_path: Pa
     (x, y), _ = pf.data.load_train_test("digits")
     model = pf.build(pf.models.mlp(x.shape[1:], classes=10), backend=backend, seed=0)
     trainer = pf.Trainer(model, optimizer=pf.optim.get_optimizer("adam", lr=0.002))
-    trainer.fit(x, y, batch_size=32, epochs=done + 2, seed=0)
+    trainer.fit(x, y, batch_size=128, epochs=done + 2, seed=0)
     saved = pf.checkpoint.load(ckpt / f"epoch-{done + 2:06d}").params()
     for name, value in model.params().items():
         np.testing.assert_allclose(saved[name], value, atol=1e-5, err_msg=name)

@@ -16,7 +16,7 @@ from helpers import start
 from polyframe.backend import backend_status
 from polyframe.cli_distributed import _free_port
 
-CASES = ["plain", "metrics"]
+CASES = ["metrics"]  # losses, parameters, logs and the confusion matrix
 
 
 @pytest.mark.slow
@@ -39,7 +39,7 @@ def test_two_hosts_on_localhost_match_one_worker(engine: str, tmp_path: Path) ->
 
 
 def _compare(got: dict, ref: dict) -> None:
-    for case in CASES:
+    for case in CASES:  # the 1-worker references are shared with test_dp_features
         losses, want = np.array(got[case]["losses"]), np.array(ref[case]["losses"])
         assert len(losses) == len(want) == 8
         assert (np.abs(losses - want) / np.maximum(np.abs(want), 1e-6)).max() <= 1e-5

@@ -40,6 +40,9 @@ def _shapes(input_shape: tuple[int, ...], *layers: pf.layers.Layer) -> list[tupl
         ((7, 3), L.LSTM(5), (5,)),
         ((7, 3), L.GRU(5, return_sequences=True), (7, 5)),
         ((7, 8), L.MultiHeadAttention(2), (7, 8)),
+        ((7, 8), L.MultiHeadAttention(3, head_dim=5, dropout=0.1), (7, 8)),
+        ((7, 3), L.Bidirectional(L.LSTM(5)), (10,)),
+        ((7, 3), L.Bidirectional(L.GRU(5, return_sequences=True), merge_mode="sum"), (7, 5)),
         ((7, 8), L.TransformerEncoderBlock(4, 16), (7, 8)),
         ((4, 6), L.Reshape((3, -1)), (3, 8)),
         ((2, 3, 4), L.Permute((3, 1, 2)), (4, 2, 3)),
@@ -164,6 +167,10 @@ def test_invalid_specs_name_the_layer(layers: list, message: str) -> None:
         (lambda: L.MultiHeadAttention(2, padding_idx=-1), "padding_idx must be None or an int"),
         (lambda: L.TransformerEncoderBlock(2, 8, dropout=1.0), r"dropout must be in \[0, 1\)"),
         (lambda: L.LSTM(0), "units must be a positive int"),
+        (lambda: L.MultiHeadAttention(2, dropout=1.0), r"dropout must be in \[0, 1\)"),
+        (lambda: L.MultiHeadAttention(2, head_dim=0), "head_dim must be a positive int"),
+        (lambda: L.Bidirectional(L.Dense(3)), "Bidirectional: wraps an LSTM or GRU"),
+        (lambda: L.Bidirectional(L.LSTM(3), merge_mode="max"), "merge_mode must be one of"),
         (lambda: L.Conv1D(4, 3, strides=2, dilation=2), "together with dilation"),
     ],
 )
@@ -186,7 +193,9 @@ def test_yaml_round_trip_of_every_catalogue_layer() -> None:
             L.AvgPool1D(3, strides=1, padding="same"),
             L.GroupNorm(4),
             L.RMSNorm(),
-            L.LSTM(6, return_sequences=True),
+            L.MultiHeadAttention(3, head_dim=5, dropout=0.25),
+            L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="mul"),
+            L.Bidirectional(L.GRU(3, return_sequences=True)),
             L.GRU(4, return_sequences=True),
             L.Reshape((4, 3, 2)),
             L.Permute((2, 1, 3)),
@@ -199,6 +208,7 @@ def test_yaml_round_trip_of_every_catalogue_layer() -> None:
     )
     text = spec.to_yaml()
     assert "kind: TransformerEncoderBlock" in text
+    assert "layer: {kind: LSTM, version: 1, units: 3, return_sequences: true}" in text
     back = pf.loads_spec(text)
     assert back == spec
     assert back.output_shape == spec.output_shape == (6,)
@@ -219,3 +229,27 @@ def test_catalogue_and_reference_import_no_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == "(2, 3) []"
+
+
+def test_attention_head_dim_and_bidirectional_parameter_layouts() -> None:
+    """head_dim D: q/k/v ``[E, heads * D]``, output ``[heads * D, E]``; Bidirectional: the
+    wrapped layer's parameters under ``forward.`` / ``backward.``."""
+    spec = pf.Sequential(
+        [
+            L.Input((5, 8)),
+            L.MultiHeadAttention(3, head_dim=5, name="mha"),
+            L.Bidirectional(L.LSTM(4, return_sequences=True), name="bi"),
+        ]
+    )
+    shapes = {k: v.shape for k, v in spec.param_specs().items()}
+    assert shapes["mha.query_kernel"] == shapes["mha.value_kernel"] == (8, 15)
+    assert shapes["mha.output_kernel"] == (15, 8)
+    assert shapes["mha.query_bias"] == (15,) and shapes["mha.output_bias"] == (8,)
+    assert [k for k in shapes if k.startswith("bi.")] == [
+        f"bi.{d}.{p}"
+        for d in ("forward", "backward")
+        for p in ("kernel", "recurrent_kernel", "bias")
+    ]
+    assert shapes["bi.backward.kernel"] == (8, 16) and spec.output_shape == (5, 8)
+    with pytest.raises(pf.SpecError, match="divisible by num_heads .* or set head_dim"):
+        pf.Sequential([L.Input((5, 8)), L.MultiHeadAttention(3)])

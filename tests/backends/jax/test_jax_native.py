@@ -17,6 +17,7 @@ from polyframe import reference  # noqa: E402
 from polyframe.errors import BackendError  # noqa: E402
 from polyframe.optim import SGD, Adam  # noqa: E402
 from polyframe.spec.layer import Layer, ParamSpec, register_layer  # noqa: E402
+from polyframe.step_config import make_config  # noqa: E402
 
 L = pf.layers
 BE = pf.get_backend("jax")
@@ -201,7 +202,7 @@ def test_a_bare_module_with_wrong_variable_names_is_refused():
 
 def _steps(spec, opt, loss="cross_entropy", metrics=("accuracy",), seed=0):
     m = pf.build(spec, backend="jax", seed=seed)
-    return m, BE.make_steps(m.native, spec, opt, loss, metrics)
+    return m, BE.make_steps(m.native, spec, opt, make_config(spec, loss, metrics))
 
 
 def test_steps_do_not_sync_or_recompile_per_step_and_learn():

@@ -15,6 +15,7 @@ import pytest
 import polyframe as pf
 from polyframe.optim import SGD, Adam
 from polyframe.reference import register_reference
+from polyframe.step_config import make_config  # noqa: E402
 
 pytest.importorskip("tensorflow")
 pytest.importorskip("keras")
@@ -125,7 +126,9 @@ def test_batchnorm_moving_var_is_unbiased() -> None:
 
 def _steps(spec, opt, loss="cross_entropy", metrics=("accuracy",), compile=None, seed=0):
     model = pf.build(spec, backend="tensorflow", seed=seed)
-    return model, BE.make_steps(model.native, spec, opt, loss, metrics, compile)
+    return model, BE.make_steps(
+        model.native, spec, opt, make_config(spec, loss, metrics), compile=compile
+    )
 
 
 def test_lr_changes_without_retrace_or_host_sync(monkeypatch) -> None:

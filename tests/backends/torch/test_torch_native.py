@@ -15,6 +15,7 @@ from polyframe_torch.modules import ToChannelsFirst, ToChannelsLast  # noqa: E40
 import polyframe as pf  # noqa: E402
 from polyframe.errors import BackendError  # noqa: E402
 from polyframe.optim import SGD, Adam  # noqa: E402
+from polyframe.step_config import make_config  # noqa: E402
 
 L = pf.layers
 
@@ -153,7 +154,9 @@ def _torch_two_steps(opt, lrs):
     spec = _mlp()
     model = pf.build(spec, backend="torch", seed=0)
     be = model.backend_impl
-    steps = be.make_steps(model.native, spec, opt, "cross_entropy", ("accuracy",))
+    steps = be.make_steps(
+        model.native, spec, opt, make_config(spec, "cross_entropy", ("accuracy",))
+    )
     x, y = _x((6, 4), 1), np.array([0, 1, 2, 1, 0, 2], dtype=np.int64)
     init = model.params()
     got = []
@@ -210,7 +213,9 @@ def test_training_decreases_loss_and_results_reset(opt) -> None:
     spec = _cnn()
     model = pf.build(spec, backend="torch", seed=0)
     be = model.backend_impl
-    steps = be.make_steps(model.native, spec, opt, "cross_entropy", ("accuracy",))
+    steps = be.make_steps(
+        model.native, spec, opt, make_config(spec, "cross_entropy", ("accuracy",))
+    )
     x, y = _digits_like()
     xd, yd = be.from_numpy(x), be.from_numpy(y.astype(np.int64))
     steps.evaluate(xd, yd)
@@ -235,7 +240,7 @@ def test_evaluate_loss_is_mean_per_sample_over_uneven_batches() -> None:
     spec = _mlp()
     model = pf.build(spec, backend="torch", seed=0)
     be = model.backend_impl
-    steps = be.make_steps(model.native, spec, SGD(0.1), "mse", ())
+    steps = be.make_steps(model.native, spec, SGD(0.1), make_config(spec, "mse"))
     x, t = _x((7, 4), 2), _x((7, 3), 3)
     steps.evaluate(be.from_numpy(x[:5]), be.from_numpy(t[:5]))
     steps.evaluate(be.from_numpy(x[5:]), be.from_numpy(t[5:]))
@@ -250,7 +255,9 @@ def test_train_and_evaluate_do_not_sync_per_step(monkeypatch: pytest.MonkeyPatch
     spec = _cnn()
     model = pf.build(spec, backend="torch", seed=0)
     be = model.backend_impl
-    steps = be.make_steps(model.native, spec, Adam(1e-3), "cross_entropy", ("accuracy",))
+    steps = be.make_steps(
+        model.native, spec, Adam(1e-3), make_config(spec, "cross_entropy", ("accuracy",))
+    )
     x, y = _digits_like(32)
     xd, yd = be.from_numpy(x), be.from_numpy(y.astype(np.int64))
     steps.train(xd, yd, 1e-3)  # lazily created optimizer state is not part of the check
@@ -395,9 +402,8 @@ def test_compiled_steps_match_eager() -> None:
         model = pf.build(spec, backend="torch", seed=0 if compile is False else len(out))
         model.load_params(pf.init_params(spec, 0))
         be = model.backend_impl
-        steps = be.make_steps(
-            model.native, spec, Adam(0.01), "cross_entropy", ("accuracy",), compile
-        )
+        config = make_config(spec, "cross_entropy", ("accuracy",))
+        steps = be.make_steps(model.native, spec, Adam(0.01), config, compile=compile)
         for lr in (0.01, 0.02, 0.03):
             steps.train(be.from_numpy(x), be.from_numpy(y), lr)
         steps.train(be.from_numpy(x[:5]), be.from_numpy(y[:5]), 0.01)  # a smaller last batch
