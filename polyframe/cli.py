@@ -250,8 +250,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if wants_distributed(args):
         return train_distributed(args, args.argv)
     data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
-    classes = int(max(data[0][1].max(), data[1][1].max())) + 1
-    spec = pf.load_spec(args.spec) if args.spec else mlp(data[0][0].shape[1:], classes=classes)
+    if args.spec:  # (its targets may be a dict by output name: polyframe/multi_io.py)
+        spec = pf.load_spec(args.spec)
+    else:
+        classes = int(max(data[0][1].max(), data[1][1].max())) + 1
+        spec = mlp(data[0][0].shape[1:], classes=classes)
     recipe.optimizer(args), recipe.schedule(args)  # bad names fail before any training
     names = _backends(args.backend)
     args.several_backends = len(names) > 1  # then each backend checkpoints into DIR/<backend>

@@ -124,8 +124,10 @@ def _train_here(args: argparse.Namespace, topo: Any) -> int:
 
     data = pf.data.load_train_test(args.data, data_dir=args.data_dir, download=args.download)
     (x_train, y_train), (x_test, y_test) = data
-    classes = int(max(y_train.max(), y_test.max())) + 1
-    spec = pf.load_spec(args.spec) if args.spec else mlp(x_train.shape[1:], classes=classes)
+    if args.spec:  # (its targets may be a dict by output name: polyframe/multi_io.py)
+        spec = pf.load_spec(args.spec)
+    else:
+        spec = mlp(x_train.shape[1:], classes=int(max(y_train.max(), y_test.max())) + 1)
     callbacks, resume_from = checkpointing(args, args.backend, announce=topo.is_main)
     row = train_one(
         args.backend,

@@ -24,8 +24,14 @@ def add_loss_arguments(parser: Any) -> None:
     """``--loss NAME`` and repeatable ``--metric NAME`` (built-in or registered by a plug-in)
     for ``train``."""
     parser.add_argument(
-        "--loss", default="cross_entropy", help="loss name, built-in or from a --plugin"
-    )
+        "--loss", default="cross_entropy",
+        help="loss name, built-in or from a --plugin; for a model with several outputs one "
+        "per output as NAME=LOSS,NAME=LOSS (e.g. cls=cross_entropy,reg=mse)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--loss-weights", default=None, metavar="NAME=W,...",
+        help="weights of the per-output losses (several outputs; 1 each by default)",
+    )  # fmt: skip
     parser.add_argument(
         "--metric", action="append", default=[], metavar="NAME",
         help="extra metric besides accuracy (built-in or from a --plugin); repeatable",

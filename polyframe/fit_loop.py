@@ -10,7 +10,16 @@ from typing import Any, Iterable
 import numpy as np
 
 from polyframe.callbacks import Callback, History, PrintProgress, ProgressBar
+from polyframe.errors import DataError
 from polyframe.train_feed import FitData
+
+
+def check_epochs(epochs: Any, initial_epoch: Any) -> None:
+    """``fit``'s ``epochs`` (a positive int) and ``initial_epoch`` (in ``[0, epochs)``)."""
+    if not isinstance(epochs, int) or epochs < 1:
+        raise DataError(f"epochs must be a positive int, got {epochs!r}")
+    if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
+        raise DataError(f"initial_epoch must be in [0, {epochs}), got {initial_epoch!r}")
 
 
 def _scalars(logs: dict[str, Any]) -> dict[str, float]:

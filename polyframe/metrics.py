@@ -222,7 +222,10 @@ def auc_from_histogram(pos: np.ndarray, neg: np.ndarray) -> tuple[float, float]:
 def compute(
     plan: MetricPlan, counts: dict[str, np.ndarray], samples: int
 ) -> dict[str, float | np.ndarray]:
-    """Final metric values from the device counts (``confusion``, ``topk``, ``hist``)."""
+    """Final metric values from the device counts (``confusion``, ``topk``, ``hist``); a
+    per-output plan (``polyframe.multi_io.OutputMetrics``) gives ``<out>_<metric>``."""
+    if hasattr(plan, "split"):
+        return plan.compute(counts, samples)
     out: dict[str, float | np.ndarray] = {}
     if "correct" in counts:
         out["accuracy"] = float(counts["correct"]) / samples if samples else float("nan")

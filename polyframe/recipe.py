@@ -33,6 +33,8 @@ OPTIONS = {
     "precision": "float32",
     "loss": "cross_entropy",  # a built-in or registered loss name (pf.losses.register_loss)
     "metric": (),  # metric names besides accuracy (pf.metrics.register_metric for your own)
+    # several outputs: "cls=cross_entropy,reg=mse" as the loss, "cls=1,reg=0.5" as weights
+    "loss_weights": None,
 }
 
 
@@ -69,13 +71,22 @@ def make_trainer(
     """A ``pf.Trainer`` for ``model`` with the optimizer, loss, metrics, schedule and training
     controls the settings name."""
     import polyframe as pf
+    from polyframe import multi_io
 
+    several = model.spec.n_outputs > 1  # per-output losses (polyframe/multi_io.py)
+    loss = (
+        multi_io.parse_named(setting(settings, "loss"), "--loss")
+        if several
+        else pf.losses.Loss(
+            setting(settings, "loss"), label_smoothing=setting(settings, "label_smoothing")
+        )
+    )
+    weights = multi_io.parse_named(setting(settings, "loss_weights"), "--loss-weights")
     return pf.Trainer(
         model,
         optimizer=optimizer(settings),
-        loss=pf.losses.Loss(
-            setting(settings, "loss"), label_smoothing=setting(settings, "label_smoothing")
-        ),
+        loss=loss,
+        loss_weights=weights if several else None,
         metrics=["accuracy", *(setting(settings, "metric") or ())],
         schedule=schedule(settings),
         clip_norm=setting(settings, "clip_norm"),
@@ -104,6 +115,8 @@ def train_one(
     the test split also being the validation data) and evaluate it; returns the result row
     (``backend``, ``test_accuracy``, ``test_loss``, ``epochs``, timings, ``history``,
     ``initial_epoch``). ``strategy="data_parallel"`` places the same steps over ``devices``."""
+    import numpy as np
+
     import polyframe as pf
 
     (x_train, y_train), (x_test, y_test) = data
@@ -123,10 +136,13 @@ def train_one(
     )
     result = trainer.evaluate(x_test, y_test)
     initial = trainer.resume_info["epoch"] if trainer.resume_info else 0
+    # several outputs: the first output's accuracy (every per-output value is in "test")
+    accuracy = [v for k, v in result.items() if k == "accuracy" or k.endswith("_accuracy")]
     return {
         "backend": backend,
-        "test_accuracy": result["accuracy"],
+        "test_accuracy": accuracy[0] if accuracy else float("nan"),
         "test_loss": result["loss"],
+        "test": {k: v for k, v in result.items() if np.ndim(v) == 0},
         "initial_epoch": initial,
         "epochs": len(history.epoch) - initial,
         "wall_s": trainer.timing["train_s"],

@@ -65,7 +65,10 @@ def make_config(
     spec: Any, loss: str | Loss, metrics: tuple[str, ...] | MetricPlan = (), **controls: Any
 ) -> StepConfig:
     """A :class:`StepConfig` for ``spec`` from a loss (name or spec), metric names and the
-    controls (``clip_norm``, ``accum_steps``, ...)."""
+    controls (``clip_norm``, ``accum_steps``, ...). Per-output losses and metric plans
+    (``polyframe.multi_io``: checked when made) pass through."""
+    if hasattr(loss, "losses"):
+        return StepConfig(loss=loss, metrics=metrics, **controls)  # type: ignore[arg-type]
     loss = get_loss(loss)
     check_output(loss, tuple(spec.output_shape))
     if not isinstance(metrics, MetricPlan):

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from polyframe.callbacks.base import Callback
+from polyframe.multi_io import rows
 from polyframe.train_state import TrainState
 
 Batch = tuple[np.ndarray, np.ndarray, "np.ndarray | None"]
@@ -96,12 +97,12 @@ class StepDriver:
             if accum > 1 and (i + 1) % accum and i + 1 < n:
                 steps.accumulate(*args)
                 if batch_logs:
-                    micro.append((float(steps.last_losses()[0]), len(xb)))
+                    micro.append((float(steps.last_losses()[0]), rows(xb)))
                 continue
             steps.train(args[0], args[1], self.learning_rate(st.global_step), args[2])
             losses = None
             if batch_logs:
-                micro.append((float(steps.last_losses()[0]), len(xb)))
+                micro.append((float(steps.last_losses()[0]), rows(xb)))
                 size = sum(m for _, m in micro)
                 losses = [sum(v * m for v, m in micro) / size]
                 micro = []

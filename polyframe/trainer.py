@@ -14,14 +14,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from polyframe import multi_io
 from polyframe.callbacks import Callback, History
 from polyframe.data.loader import Loader
-from polyframe.errors import ConfigError, DataError
-from polyframe.fit_loop import run_fit
+from polyframe.fit_loop import check_epochs, run_fit
 from polyframe.loss_scale import LossScale
-from polyframe.losses import Loss, get_loss
-from polyframe.metrics import check_metrics, plan
-from polyframe.model import Model, check_inputs
+from polyframe.losses import Loss
+from polyframe.model import Model
 from polyframe.optim import Optimizer, get_optimizer
 from polyframe.schedules import Schedule, get_schedule
 from polyframe.step_config import StepConfig
@@ -48,12 +47,13 @@ class Trainer:
     ``pf.LossScale``, docs/training.md#precision).
     ``threads``: ``pf.set_threads(threads)`` first (intra/inter-op threads of every framework).
     ``deterministic``: ask the framework for deterministic kernels.
+    Several inputs / outputs (a ``pf.Graph``): x and y as dicts by name (or lists in order);
+    ``loss``, ``metrics`` and ``loss_weights`` per output as dicts (docs/graph.md).
     ``strategy="data_parallel"`` (``devices``: workers in this process): the same compiled
     steps placed over the framework's data-parallel engine (docs/distributed.md); every
     option above works with it. ``sync_batchnorm``: batch norm statistics over the whole
     global batch rather than each worker's shard (off by default; JAX always uses the global
-    batch). Where training stands lives in ``trainer.state`` (a ``TrainState``); its fields
-    read and write as ``trainer.global_step``, ``trainer.epoch``, ``trainer.lr_factor``...
+    batch). ``trainer.state`` (a ``TrainState``) is where training stands (docs/architecture.md).
     """
 
     epoch = state_field("epoch", "Completed epochs (what a checkpoint records).")
@@ -67,8 +67,10 @@ class Trainer:
 
     def __init__(
         self, model: Model, optimizer: str | Optimizer = "adam",
-        loss: str | Loss = "cross_entropy", metrics: Iterable[str] = ("accuracy",),
-        compile: bool | None = None, *, schedule: str | Schedule | None = None,
+        loss: str | Loss | dict[str, Any] = "cross_entropy",
+        metrics: Iterable[str] | dict[str, Iterable[str]] = ("accuracy",),
+        compile: bool | None = None, *, loss_weights: dict[str, float] | None = None,
+        schedule: str | Schedule | None = None,
         clip_norm: float | None = None, clip_value: float | None = None, accum_steps: int = 1,
         steps_per_execution: int = 1, precision: str = "float32", deterministic: bool = False,
         strategy: str | None = None, devices: int | None = None, sync_batchnorm: bool = False,
@@ -76,20 +78,18 @@ class Trainer:
     ) -> None:  # fmt: skip
         if threads is not None:
             set_threads(threads)
-        check_trainable(model)
+        check_trainable(model, accum_steps, steps_per_execution)
         self.model, self.optimizer, self.compile = model, get_optimizer(optimizer), compile
-        loss = get_loss(loss)
-        self.metrics = check_metrics(tuple(metrics), loss)
-        out_shape = tuple(model.spec.output_shape)
+        loss, self.metrics, metric_plan = multi_io.losses_and_metrics(  # per output, if several
+            model.spec, loss, metrics, loss_weights
+        )
         self.config = StepConfig(
-            loss=loss, metrics=plan(self.metrics, out_shape), clip_norm=clip_norm,
+            loss=loss, metrics=metric_plan, clip_norm=clip_norm,
             clip_value=clip_value, accum_steps=accum_steps,
             steps_per_execution=steps_per_execution, precision=precision,
             deterministic=deterministic, sync_batchnorm=bool(sync_batchnorm),
             loss_scale=LossScale() if loss_scale is None else loss_scale,
         )  # fmt: skip
-        if accum_steps > 1 and steps_per_execution > 1:
-            raise ConfigError("accum_steps and steps_per_execution cannot both be > 1; choose one")
         self.feed = TrainFeed(model, loss)  # checks the loss against the outputs
         self.schedule = get_schedule(schedule)
         self.state = TrainState()
@@ -133,10 +133,9 @@ class Trainer:
 
     def _make_steps(self) -> Any:
         """The one call into the backend's ``make_steps``."""
-        dp = self.feed.dp
         return self.model.backend_impl.make_steps(
             self.model.native, self.model.spec, self.optimizer, self.config,
-            compile=self.compile, placement=dp.placement if dp else None,
+            compile=self.compile, placement=self.feed.dp.placement if self.feed.dp else None,
         )  # fmt: skip
 
     def barrier(self) -> None:
@@ -145,8 +144,8 @@ class Trainer:
             self.feed.dp.placement.barrier()
 
     def learning_rate(self, step: int) -> float:
-        """The learning rate of optimizer step ``step`` (0-based): the schedule's value (or
-        ``lr_override``) times ``lr_factor``."""
+        """Optimizer step ``step``'s learning rate: the schedule's (or ``lr_override``) times
+        ``lr_factor``."""
         return self.driver.learning_rate(step)
 
     def fit(
@@ -157,21 +156,15 @@ class Trainer:
         resume_from: str | Path | None = None, validation_split: float = 0.0,
     ) -> History:  # fmt: skip
         """Train for ``epochs`` over ``(x, y)``, or over a ``pf.data.Loader`` passed as ``x``
-        (``y`` None; the Loader's batch size, shuffling and seed then apply); returns the
-        per-epoch History. ``verbose=1``: a progress bar when stdout is a terminal;
-        ``verbose=2``: one line per epoch. ``sample_weight`` (N,) and ``class_weight``
-        (``{class: weight}`` or one weight per class) weight the training loss.
-        ``initial_epoch`` resumes at that (0-based) epoch: its batches are the ones an
-        uninterrupted run would see (set ``global_step`` to match, as a resume does).
-        ``resume_from``: a checkpoint, or a directory of them (the newest that verifies), to
-        continue from (docs/checkpoints.md); ``epochs`` then counts the epochs already done.
-        ``validation_split`` (0 < f < 1, arrays only): as in Keras, the last fraction ``f`` of
-        ``x``, ``y`` (and ``sample_weight``), taken before shuffling, is held out as the
-        validation data."""
-        if not isinstance(epochs, int) or epochs < 1:
-            raise DataError(f"epochs must be a positive int, got {epochs!r}")
-        if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
-            raise DataError(f"initial_epoch must be in [0, {epochs}), got {initial_epoch!r}")
+        (``y`` None; its batch size, shuffling and seed apply); returns the per-epoch History.
+        ``verbose``: 1 a progress bar (on a terminal), 2 a line per epoch. ``sample_weight``
+        (N,) and ``class_weight`` (``{class: weight}`` or one per class) weight the loss.
+        ``initial_epoch``: start at that (0-based) epoch with the batches an uninterrupted run
+        would see. ``resume_from``: a checkpoint or a directory of them (the newest that
+        verifies; docs/checkpoints.md); ``epochs`` then counts the epochs already done.
+        ``validation_split`` (0 < f < 1, arrays only): as in Keras, the last fraction of the
+        arrays, taken before shuffling, is the validation data."""
+        check_epochs(epochs, initial_epoch)
         if validation_split:  # checked before anything is touched
             x, y, sample_weight, validation_data = split_off_validation(
                 x, y, sample_weight, validation_data, validation_split
@@ -194,11 +187,12 @@ class Trainer:
         steps.pull()
         return self.driver.evaluate(steps, self.feed.eval_batches(x, y, batch_size))
 
-    def predict(self, x: Any, batch_size: int = 256) -> np.ndarray:
-        """Model outputs for ``x`` (inference mode), as one numpy array."""
-        x = check_inputs(self.model.spec, x, "predict x")
-        be, steps = self.model.backend_impl, self.steps
+    def predict(self, x: Any, batch_size: int = 256) -> np.ndarray | list[np.ndarray]:
+        """Model outputs for ``x`` (inference mode), as one numpy array; a list of arrays (in
+        output order, as Keras returns) for a model with several outputs."""
+        x = multi_io.check_x(self.model.spec, x, "predict x")
+        steps = self.steps
         steps.pull()
-        outs = [steps.predict(xb) for xb in self.feed.predict_batches(x, batch_size)]
-        out = np.concatenate([be.to_numpy(o) for o in outs], axis=0)
-        return out if out.dtype in (np.float32, np.float64) else out.astype(np.float32)
+        return self.feed.outputs(
+            [steps.predict(xb) for xb in self.feed.predict_batches(x, batch_size)]
+        )

@@ -23,6 +23,7 @@ from jax.sharding import PartitionSpec as P
 
 from polyframe.distributed import AbstractEngine, AbstractPlacement, Plan, Topology, check_devices
 from polyframe.errors import BackendError
+from polyframe.multi_io import each
 
 
 def _cpu_count() -> int:
@@ -75,11 +76,11 @@ class JaxPlacement(AbstractPlacement):
 
     def place(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
         """The global batch split over the mesh (replicated when it does not split)."""
-        return tuple(self._batch(a, self._rows, 0) for a in (x, y, w))
+        return tuple(each(a, lambda b: self._batch(b, self._rows, 0)) for a in (x, y, w))
 
     def place_many(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray | None) -> tuple:
         """Stacked global batches, split along their batch axis (axis 1)."""
-        return tuple(self._batch(a, self._stacked_rows, 1) for a in (xs, ys, ws))
+        return tuple(each(a, lambda b: self._batch(b, self._stacked_rows, 1)) for a in (xs, ys, ws))
 
     def barrier(self) -> None:
         """A cross-process barrier (a no-op with one process)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -44,3 +46,16 @@ def per_sample_loss(loss: Loss, out: jax.Array, y: jax.Array) -> jax.Array:
 def batch_loss(per: jax.Array, w: jax.Array | None) -> jax.Array:
     """``mean(per)`` or ``sum(w * per) / N``."""
     return jnp.mean(per) if w is None else jnp.sum(per * w) / per.shape[0]
+
+
+def step_loss(loss: Loss, out: Any, y: Any, w: jax.Array | None) -> jax.Array:
+    """The batch loss; for per-output losses (``polyframe.multi_io.OutputLosses``, ``out`` and
+    ``y`` lists in output order) the vector ``[sum_k w_k * loss_k, loss_1, ..., loss_K]``."""
+    if hasattr(loss, "losses"):
+        parts = [
+            batch_loss(per_sample_loss(one, o, t), w)
+            for one, o, t in zip(loss.losses, out, y, strict=True)
+        ]
+        total = sum(k * p for k, p in zip(loss.weights, parts, strict=True))
+        return jnp.stack([total, *parts])
+    return batch_loss(per_sample_loss(loss, out, y), w)

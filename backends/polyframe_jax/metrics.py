@@ -10,7 +10,13 @@ from polyframe.metrics import MetricPlan, custom_key, custom_metric
 
 
 def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
-    """Fresh int32 counters for ``plan``."""
+    """Fresh int32 counters for ``plan`` (per output: keyed ``'<out>/<counter>'``)."""
+    if hasattr(plan, "split"):  # polyframe.multi_io.OutputMetrics
+        return {
+            f"{name}/{k}": v
+            for name, p in zip(plan.names, plan.plans, strict=True)
+            for k, v in zeros(p).items()
+        }
     c = plan.classes
     out = {}
     if plan.correct:
@@ -27,7 +33,14 @@ def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
 
 
 def counts(plan: MetricPlan, out: jax.Array, y: jax.Array) -> dict[str, jax.Array]:
-    """One batch's counts (to add to the accumulators)."""
+    """One batch's counts (to add to the accumulators); per output, ``out`` and ``y`` are
+    lists in output order."""
+    if hasattr(plan, "split"):  # polyframe.multi_io.OutputMetrics
+        return {
+            f"{name}/{k}": v
+            for name, p, o, t in zip(plan.names, plan.plans, out, y, strict=True)
+            for k, v in counts(p, o, t).items()
+        }
     custom = {  # registered metrics: their pf.ops update, summed on the device
         custom_key(n): custom_metric(n).update(y, out.astype(jnp.float32)).astype(jnp.float32)
         for n in plan.custom

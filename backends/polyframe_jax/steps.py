@@ -38,10 +38,11 @@ from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
 from polyframe.loss_scale import BACKOFF, GOOD_STEPS, GROWTH, SCALE
 from polyframe.metrics import compute
+from polyframe.multi_io import loss_results, loss_shape
 from polyframe.optim import Optimizer
 from polyframe.step_config import StepConfig
 from polyframe_jax import metrics as M
-from polyframe_jax.losses import batch_loss, per_sample_loss
+from polyframe_jax.losses import step_loss
 from polyframe_jax.module import mode_of, restore_mode
 from polyframe_jax.optimizers import direction
 
@@ -51,6 +52,21 @@ PHASES = ("train", "eval")
 def _copy(tree: Any) -> Any:
     """A copy of every array of a state tree (so donation never frees the module's arrays)."""
     return jax.tree.map(lambda a: a.copy(), tree)
+
+
+def _rows(t: Any) -> int:
+    """Rows of a batch: an array, or a list of them (several inputs / outputs)."""
+    return (t[0] if isinstance(t, (list, tuple)) else t).shape[0]
+
+
+def _total(loss: jax.Array) -> jax.Array:
+    """The loss to differentiate: the first entry of a per-output loss vector."""
+    return loss if loss.ndim == 0 else loss[0]
+
+
+def _float32(out: Any) -> Any:
+    """Outputs (an array or a tuple of them) in float32."""
+    return jax.tree.map(lambda o: o.astype(jnp.float32), out)
 
 
 def clip(grads: Any, config: StepConfig) -> Any:
@@ -212,10 +228,11 @@ class JaxSteps(AbstractSteps):
 
     # -- pure functions ------------------------------------------------------------------
     def _zeros(self) -> dict[str, jax.Array]:
-        return {"loss": jnp.zeros((), jnp.float32), **M.zeros(self.config.metrics)}
+        loss = jnp.zeros(loss_shape(self.config.loss), jnp.float32)  # per output: a vector
+        return {"loss": loss, **M.zeros(self.config.metrics)}
 
     def _add(self, acc: dict, out: jax.Array, loss: jax.Array, y: jax.Array) -> dict:
-        new = {"loss": acc["loss"] + loss * out.shape[0]}
+        new = {"loss": acc["loss"] + loss * _rows(out)}
         if len(acc) > 1:
             for k, v in M.counts(self.config.metrics, out, y).items():
                 new[k] = acc[k] + v
@@ -235,10 +252,11 @@ class JaxSteps(AbstractSteps):
 
         def loss_fn(p):
             model = nnx.merge(self._gd_train, self._cast(p), rest, copy=True)
-            out = model(self._cast(x)).astype(jnp.float32)
-            loss = batch_loss(per_sample_loss(self.config.loss, out, y), w)
+            out = _float32(model(self._cast(x)))
+            loss = step_loss(self.config.loss, out, y, w)
             new_rest = nnx.state(model, nnx.Not(nnx.Param))
-            return (loss if ls is None else loss * ls["scale"]), (loss, out, new_rest)
+            total = _total(loss)
+            return (total if ls is None else total * ls["scale"]), (loss, out, new_rest)
 
         (_, (loss, out, new_rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
         return loss, out, new_rest, grads
@@ -270,13 +288,13 @@ class JaxSteps(AbstractSteps):
     def _train_fn(self, params, rest, opt, acc, x, y, lr, w):
         loss, out, rest, grads = self._grads(params, rest, x, y, w, opt[1])
         params, *opt = self._apply(params, opt, grads, lr)
-        return params, rest, tuple(opt), self._add(acc, out, loss, y), loss
+        return params, rest, tuple(opt), self._add(acc, out, loss, y), _total(loss)
 
     def _accumulate_fn(self, params, rest, acc, gacc, x, y, w, ls=None):
         loss, out, rest, grads = self._grads(params, rest, x, y, w, ls)
-        n = x.shape[0]
+        n = _rows(x)
         gacc = jax.tree.map(lambda a, g: a + n * g, gacc, grads)
-        return rest, self._add(acc, out, loss, y), gacc, loss
+        return rest, self._add(acc, out, loss, y), gacc, _total(loss)
 
     def _train_acc_fn(self, params, rest, opt, acc, gacc, x, y, lr, w, total):
         rest, acc, gacc, loss = self._accumulate_fn(params, rest, acc, gacc, x, y, w, opt[1])
@@ -295,8 +313,8 @@ class JaxSteps(AbstractSteps):
 
     def _eval_fn(self, params, rest, acc, x, y):
         out = nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
-        out = out.astype(jnp.float32)
-        return self._add(acc, out, batch_loss(per_sample_loss(self.config.loss, out, y), None), y)
+        out = _float32(out)
+        return self._add(acc, out, step_loss(self.config.loss, out, y, None), y)
 
     def _predict_fn(self, params, rest, x):
         out = nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
@@ -317,11 +335,11 @@ class JaxSteps(AbstractSteps):
         if self._gacc is None:
             *state, self._last = self._train(*state, x, y, lr, w)
         else:
-            total = np.float32(self._pending + x.shape[0])
+            total = np.float32(self._pending + _rows(x))
             *state, self._last = self._train_acc(*state, self._gacc, x, y, lr, w, total)
             self._gacc, self._pending = None, 0
         leaves["params"], leaves["rest"], leaves["opt"], acc["train"] = state
-        self._count["train"] += x.shape[0]
+        self._count["train"] += _rows(x)
 
     def accumulate(self, x: jax.Array, y: jax.Array, w: Any = None) -> None:
         """Add this micro-batch's gradient, weighted by its size (no step, no host sync)."""
@@ -331,8 +349,8 @@ class JaxSteps(AbstractSteps):
         leaves["rest"], self._acc["train"], self._gacc, self._last = self._accumulate(
             leaves["params"], leaves["rest"], self._acc["train"], self._gacc, x, y, w, self._ls
         )
-        self._pending += x.shape[0]
-        self._count["train"] += x.shape[0]
+        self._pending += _rows(x)
+        self._count["train"] += _rows(x)
 
     def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
         """``len(lrs)`` steps in one compiled call (``jax.lax.scan``)."""
@@ -353,7 +371,7 @@ class JaxSteps(AbstractSteps):
         self._acc["eval"] = self._evaluate(
             leaves["params"], leaves["rest"], self._acc["eval"], x, y
         )
-        self._count["eval"] += x.shape[0]
+        self._count["eval"] += _rows(x)
 
     def predict(self, x: jax.Array) -> jax.Array:
         """Inference-mode outputs with the current (possibly unsynced) state."""
@@ -371,7 +389,7 @@ class JaxSteps(AbstractSteps):
             raise ConfigError(f"phase must be one of {PHASES}, got {phase!r}")
         acc, n = jax.device_get(self.local(self._acc[phase])), self._count[phase]
         self._acc[phase], self._count[phase] = self._zeros(), 0
-        out: dict[str, Any] = {"loss": float(acc.pop("loss")) / n if n else float("nan")}
+        out: dict[str, Any] = loss_results(self.config.loss, acc.pop("loss"), n)
         out.update(compute(self.config.metrics, {k: np.asarray(v) for k, v in acc.items()}, n))
         return out
 

@@ -26,6 +26,7 @@ from polyframe.distributed import (
     shard_bounds,
 )
 from polyframe.errors import BackendError
+from polyframe.multi_io import each, rows
 from polyframe_tensorflow._env import tf
 
 SUM = tf.distribute.ReduceOp.SUM
@@ -49,25 +50,33 @@ class TensorFlowPlacement(AbstractPlacement):
         self.weights: Any = None
 
     def _spread(self, arrays: list[np.ndarray], axis: int) -> list[Any]:
-        """One value per local replica: ``arrays[r]`` for global replica ``r``."""
+        """One value per local replica: ``arrays[r]`` for global replica ``r`` (a list entry,
+        several inputs / outputs: one value per list element)."""
+
+        def value(k: int, j: int | None) -> Any:
+            def get(ctx: Any) -> Any:
+                a = arrays[ctx.replica_id_in_sync_group][k]
+                return tf.convert_to_tensor(a if j is None else a[j])
+
+            return self.strategy.experimental_distribute_values_from_function(get)
+
         return [
-            self.strategy.experimental_distribute_values_from_function(
-                lambda ctx, k=k: tf.convert_to_tensor(arrays[ctx.replica_id_in_sync_group][k])
-            )
-            for k in range(len(arrays[0]))
+            [value(k, j) for j in range(len(first))] if isinstance(first, list) else value(k, None)
+            for k, first in enumerate(arrays[0])
         ]
 
     def _place(self, arrays: tuple, n: int, axis: int) -> tuple[Any, ...]:
         x, y, w = arrays
         if w is None:
-            w = np.ones(x.shape[: axis + 1], np.float32)
+            w = np.ones((x[0] if isinstance(x, list) else x).shape[: axis + 1], np.float32)
         per_replica, real = [], []
         for start, stop in shard_bounds(n, self.strategy.num_replicas_in_sync):
             real.append(np.int32(stop - start))
             take = np.s_[start:stop] if stop > start else np.s_[:1]
             index = (slice(None),) * axis + (take,)
             wk = np.asarray(w[index], np.float32) * (1.0 if stop > start else 0.0)
-            per_replica.append((x[index], y[index], wk, real[-1]))
+            xk, yk = (each(a, lambda b, i=index: b[i]) for a in (x, y))
+            per_replica.append((xk, yk, wk, real[-1]))
         self.n = n
         x, y, w, self.real = self._spread(per_replica, axis)
         self.weights = w
@@ -75,7 +84,7 @@ class TensorFlowPlacement(AbstractPlacement):
 
     def place(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
         """This process's replicas' shards of one global batch."""
-        return self._place((x, y, w), len(x), 0)
+        return self._place((x, y, w), rows(x), 0)
 
     def place_many(self, xs: np.ndarray, ys: np.ndarray, ws: np.ndarray | None) -> tuple:
         """Stacked global batches, split along their batch axis (axis 1)."""

@@ -50,3 +50,13 @@ def batch_loss(loss: Loss, out: Any, y: Any, w: Any) -> Any:
     if w is None:
         return tf.reduce_mean(per)
     return tf.reduce_sum(per * tf.cast(w, tf.float32)) / tf.cast(tf.shape(per)[0], tf.float32)
+
+
+def step_loss(loss: Loss, out: Any, y: Any, w: Any) -> Any:
+    """The batch loss; for per-output losses (``polyframe.multi_io.OutputLosses``, ``out`` and
+    ``y`` lists in output order) the vector ``[sum_k w_k * loss_k, loss_1, ..., loss_K]``."""
+    if hasattr(loss, "losses"):
+        parts = [batch_loss(one, o, t, w) for one, o, t in zip(loss.losses, out, y, strict=True)]
+        total = tf.add_n([k * p for k, p in zip(loss.weights, parts, strict=True)])
+        return tf.stack([total, *parts])
+    return batch_loss(loss, out, y, w)

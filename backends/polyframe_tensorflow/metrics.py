@@ -11,7 +11,13 @@ from polyframe_tensorflow._env import tf
 
 def variables(plan: MetricPlan, phase: str, **options: Any) -> dict[str, tf.Variable]:
     """Zero float64 counters for ``plan`` (exact up to 2**53 counts); ``options`` go to
-    ``tf.Variable`` (data parallel: per-replica sums)."""
+    ``tf.Variable`` (data parallel: per-replica sums). Per output: keyed ``'<out>/<counter>'``."""
+    if hasattr(plan, "split"):  # polyframe.multi_io.OutputMetrics
+        return {
+            f"{name}/{k}": v
+            for name, p in zip(plan.names, plan.plans, strict=True)
+            for k, v in variables(p, f"{phase}_{name}", **options).items()
+        }
     c = plan.classes
     shapes: dict[str, tuple[int, ...]] = {}
     if plan.correct:
@@ -36,7 +42,13 @@ def _bincount(idx: Any, length: int) -> Any:
 
 
 def add_counts(plan: MetricPlan, acc: dict[str, tf.Variable], out: Any, y: Any) -> None:
-    """Add one batch's counts to the variables (inside a compiled step)."""
+    """Add one batch's counts to the variables (inside a compiled step); per output, ``out``
+    and ``y`` are lists in output order."""
+    if hasattr(plan, "split"):  # polyframe.multi_io.OutputMetrics
+        for p, sub, o, t in zip(plan.plans, plan.split(acc), out, y, strict=True):
+            if sub:
+                add_counts(p, sub, o, t)
+        return
     for name in plan.custom:  # registered metrics: their pf.ops update, summed on the device
         batch = custom_metric(name).update(y, tf.cast(out, tf.float32))
         acc[custom_key(name)].assign_add(tf.cast(batch, tf.float64))

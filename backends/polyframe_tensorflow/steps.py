@@ -28,6 +28,7 @@ from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
 from polyframe.loss_scale import BACKOFF, GOOD_STEPS, GROWTH, SCALE
 from polyframe.metrics import compute
+from polyframe.multi_io import loss_results, loss_shape
 from polyframe.optim import Optimizer
 from polyframe.spec.conv import Conv2D
 from polyframe.spec.recurrent import GRU, LSTM
@@ -35,7 +36,7 @@ from polyframe.step_config import StepConfig
 from polyframe_tensorflow import bf16_grads
 from polyframe_tensorflow import metrics as M
 from polyframe_tensorflow._env import keras, tf
-from polyframe_tensorflow.losses import batch_loss
+from polyframe_tensorflow.losses import step_loss
 from polyframe_tensorflow.optimizers import keras_optimizer
 
 PHASES = ("train", "eval")
@@ -66,6 +67,26 @@ def choose_mode(spec: Any, compile: bool | None, precision: str = "float32") -> 
     return "xla"
 
 
+def _rows(t: Any) -> Any:
+    """Rows of a batch (a tensor): a tensor, or a list of them (several inputs / outputs)."""
+    return tf.shape(t[0] if isinstance(t, (list, tuple)) else t)[0]
+
+
+def _count(t: Any) -> int:
+    """Rows of a batch on the host (its static shape): a tensor, or a list of them."""
+    return int((t[0] if isinstance(t, (list, tuple)) else t).shape[0])
+
+
+def _head(t: Any, real: Any) -> Any:
+    """The first ``real`` rows of a tensor or of each tensor of a list."""
+    return [a[:real] for a in t] if isinstance(t, (list, tuple)) else t[:real]
+
+
+def _total(loss: Any) -> Any:
+    """The loss to differentiate: the first entry of a per-output loss vector."""
+    return loss if loss.shape.rank == 0 else loss[0]
+
+
 def clip(grads: list[Any], config: StepConfig) -> list[Any]:
     """Clip by value, then by global norm with torch's ``max / (norm + 1e-6)`` formula."""
     if config.clip_value is not None:
@@ -83,8 +104,13 @@ class _Accumulators:
 
     def __init__(self, phase: str, config: StepConfig, **options: Any) -> None:
         self.plan = config.metrics
+        self.loss_spec = config.loss
         self.loss = tf.Variable(
-            0.0, dtype=tf.float64, trainable=False, name=f"{phase}_loss_sum", **options
+            tf.zeros(loss_shape(config.loss), tf.float64),  # per output: a vector
+            dtype=tf.float64,
+            trainable=False,
+            name=f"{phase}_loss_sum",
+            **options,
         )
         self.counts = M.variables(self.plan, phase, **options)
         self.samples = 0
@@ -93,14 +119,14 @@ class _Accumulators:
         """Inside the compiled step: add one batch's loss sum (``total``, else ``loss`` times
         the batch size) and metric counts."""
         if total is None:
-            total = tf.cast(loss, tf.float64) * tf.cast(tf.shape(outputs)[0], tf.float64)
+            total = tf.cast(loss, tf.float64) * tf.cast(_rows(outputs), tf.float64)
         self.loss.assign_add(tf.cast(total, tf.float64))
         if self.counts:
             M.add_counts(self.plan, self.counts, outputs, y)
 
     def read_and_reset(self) -> dict[str, Any]:
         count = self.samples
-        out: dict[str, Any] = {"loss": float(self.loss.numpy()) / count if count else float("nan")}
+        out: dict[str, Any] = loss_results(self.loss_spec, self.loss.numpy(), count)
         counts = {k: v.numpy().copy() for k, v in self.counts.items()}
         out.update(compute(self.plan, counts, int(count)))
         for v in (self.loss, *self.counts.values()):
@@ -231,7 +257,8 @@ class TensorFlowSteps(AbstractSteps):
 
     # -- the compiled bodies ---------------------------------------------------------------
     def _outputs(self, x: Any, training: bool) -> Any:
-        return tf.cast(self.model(x, training=training), tf.float32)
+        out = self.model(x, training=training)
+        return tf.nest.map_structure(lambda o: tf.cast(o, tf.float32), out)
 
     def _scaled(self, loss: Any) -> Any:
         """The loss the gradients are taken of (times the loss scale under float16)."""
@@ -240,18 +267,19 @@ class TensorFlowSteps(AbstractSteps):
     def _grads(self, x: Any, y: Any, w: Any) -> tuple[Any, Any, list[Any]]:
         with tf.GradientTape() as tape, bf16_grads.recomputing(self._bf16_layers):
             out = self._outputs(x, True)
-            loss = batch_loss(self.config.loss, out, y, w)
-            scaled = self._scaled(loss)
+            loss = step_loss(self.config.loss, out, y, w)
+            total = _total(loss)
+            scaled = self._scaled(total)
         grads = tape.gradient(scaled, self.model.trainable_variables)
         # Embedding gradients come as IndexedSlices; torch's (canonical) update rules are dense
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
         self._acc["train"].add(out, y, loss)
-        return loss, out, grads
+        return total, out, grads
 
     def _train_step(self, x: Any, y: Any, w: Any = None, lr: Any = None) -> Any:
         loss, _, grads = self._grads(x, y, w)
         if self._gacc:
-            n = tf.cast(tf.shape(x)[0], tf.float32)
+            n = tf.cast(_rows(x), tf.float32)
             total = self._pending + n
             grads = [(a + n * g) / total for a, g in zip(self._gacc, grads, strict=True)]
             for a in self._gacc:
@@ -302,7 +330,7 @@ class TensorFlowSteps(AbstractSteps):
 
     def _accumulate_step(self, x: Any, y: Any, w: Any = None) -> Any:
         loss, _, grads = self._grads(x, y, w)
-        n = tf.cast(tf.shape(x)[0], tf.float32)
+        n = tf.cast(_rows(x), tf.float32)
         for a, g in zip(self._gacc, grads, strict=True):
             a.assign_add(n * g)
         self._pending.assign_add(n)
@@ -318,7 +346,7 @@ class TensorFlowSteps(AbstractSteps):
 
     def _eval_step(self, x: Any, y: Any) -> None:
         out = self._outputs(x, False)
-        self._acc["eval"].add(out, y, batch_loss(self.config.loss, out, y, None))
+        self._acc["eval"].add(out, y, step_loss(self.config.loss, out, y, None))
 
     def _predict_step(self, x: Any) -> Any:
         return self.model(x, training=False)
@@ -327,15 +355,15 @@ class TensorFlowSteps(AbstractSteps):
     def _dp_grads(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> tuple[Any, list[Any]]:
         """This replica's part of the global loss ``sum(w * l) / n`` and its gradients; the
         counts of its ``real`` rows (a replica without examples runs one row of weight 0)."""
-        rows = tf.cast(tf.shape(x)[0], tf.float32)
+        rows = tf.cast(_rows(x), tf.float32)
         with tf.GradientTape() as tape, bf16_grads.recomputing(self._bf16_layers):
             out = self._outputs(x, True)
-            loss = batch_loss(self.config.loss, out, y, w)
-            part = loss * rows / n
+            loss = step_loss(self.config.loss, out, y, w)
+            part = _total(loss) * rows / n
             scaled = self._scaled(part)
         grads = tape.gradient(scaled, self.model.trainable_variables)
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
-        self._acc["train"].add(out[:real], y[:real], None, total=loss * rows)
+        self._acc["train"].add(_head(out, real), _head(y, real), None, total=loss * rows)
         return part, grads
 
     def _dp_reduced_grads(self, x: Any, y: Any, w: Any, real: Any, n: Any) -> Any:
@@ -428,9 +456,9 @@ class TensorFlowSteps(AbstractSteps):
     def _dp_eval_step(self, x: Any, y: Any, w: Any, real: Any) -> None:
         def replica(x: Any, y: Any, w: Any, real: Any) -> None:
             out = self._outputs(x, False)
-            rows = tf.cast(tf.shape(x)[0], tf.float32)
-            total = batch_loss(self.config.loss, out, y, w) * rows
-            self._acc["eval"].add(out[:real], y[:real], None, total=total)
+            rows = tf.cast(_rows(x), tf.float32)
+            total = step_loss(self.config.loss, out, y, w) * rows
+            self._acc["eval"].add(_head(out, real), _head(y, real), None, total=total)
 
         self.placement.strategy.run(replica, args=(x, y, w, real))
 
@@ -452,7 +480,7 @@ class TensorFlowSteps(AbstractSteps):
             self._acc["train"].samples += where.n
             return
         self._last = self._train_fn(x, y) if w is None else self._train_fn(x, y, w)
-        self._acc["train"].samples += int(x.shape[0])
+        self._acc["train"].samples += _count(x)
 
     def accumulate(self, x: Any, y: Any, w: Any = None) -> None:
         """Add this micro-batch's gradient, weighted by its size (no step)."""
@@ -465,7 +493,7 @@ class TensorFlowSteps(AbstractSteps):
             self._acc["train"].samples += where.n
             return
         self._last = self._accumulate_fn(x, y, w)
-        self._acc["train"].samples += int(x.shape[0])
+        self._acc["train"].samples += _count(x)
 
     def train_many(self, xs: Any, ys: Any, lrs: Any, ws: Any = None) -> None:
         """``len(lrs)`` steps in one compiled call."""
@@ -492,7 +520,7 @@ class TensorFlowSteps(AbstractSteps):
             self._acc["eval"].samples += where.n
             return
         self._eval_fn(x, y)
-        self._acc["eval"].samples += int(x.shape[0])
+        self._acc["eval"].samples += _count(x)
 
     def predict(self, x: Any) -> Any:
         """Inference-mode outputs (a device tensor)."""

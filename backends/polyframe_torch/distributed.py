@@ -30,6 +30,7 @@ from polyframe.distributed import (
     shard_bounds,
 )
 from polyframe.errors import BackendError
+from polyframe.multi_io import each, rows
 
 #: Seconds a collective waits for a peer before failing (a hung peer cannot hang the job).
 TIMEOUT_S = int(os.environ.get("POLYFRAME_DIST_TIMEOUT", "120"))
@@ -76,15 +77,16 @@ class TorchPlacement(AbstractPlacement):
 
     def place(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[Any, ...]:
         """This process's rows of the global batch, as tensors."""
-        topo = self.topology
-        start, stop = shard_bounds(len(x), topo.world)[topo.rank]
-        self.n, self.real = len(x), stop - start
+        topo, n = self.topology, rows(x)  # x, y: arrays, or lists (several inputs / outputs)
+        start, stop = shard_bounds(n, topo.world)[topo.rank]
+        self.n, self.real = n, stop - start
         if self.real == 0:  # nothing for this worker: one dummy row of weight 0
             start, stop = 0, 1
-            w = np.zeros(len(x), np.float32)
+            w = np.zeros(n, np.float32)
         self.rows = stop - start
         ws = None if w is None else self._tensor(np.asarray(w, np.float32)[start:stop])
-        return self._tensor(x[start:stop]), self._tensor(y[start:stop]), ws
+        x, y = (each(a, lambda b: self._tensor(b[start:stop])) for a in (x, y))
+        return x, y, ws
 
     @property
     def loss_scale(self) -> float:

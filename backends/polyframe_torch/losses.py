@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +35,18 @@ def per_sample_loss(loss: Loss, out: torch.Tensor, y: torch.Tensor) -> torch.Ten
 
 
 def loss_fn(loss: Loss) -> LossFn:
-    """``fn(out, y, w)``: the batch loss; unweighted cross-entropy takes torch's fused path."""
+    """``fn(out, y, w)``: the batch loss; unweighted cross-entropy takes torch's fused path.
+    Per-output losses (``polyframe.multi_io.OutputLosses``; ``out`` and ``y`` lists in output
+    order): the vector ``[sum_k w_k * loss_k, loss_1, ..., loss_K]``."""
+    if hasattr(loss, "losses"):
+        fns, weights = [loss_fn(one) for one in loss.losses], loss.weights
+
+        def multi(out: Any, y: Any, w: torch.Tensor | None) -> torch.Tensor:
+            parts = [f(o, t, w) for f, o, t in zip(fns, out, y, strict=True)]
+            total = sum(k * p for k, p in zip(weights, parts, strict=True))
+            return torch.stack([total, *parts])
+
+        return multi
 
     def fn(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
         if w is None:

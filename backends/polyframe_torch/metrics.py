@@ -9,7 +9,13 @@ from polyframe.metrics import MetricPlan, custom_key, custom_metric
 
 
 def zeros(plan: MetricPlan, device: torch.device) -> dict[str, torch.Tensor]:
-    """Fresh int64 counters for ``plan``."""
+    """Fresh int64 counters for ``plan`` (per output: keyed ``'<out>/<counter>'``)."""
+    if hasattr(plan, "split"):  # polyframe.multi_io.OutputMetrics
+        return {
+            f"{name}/{k}": v
+            for name, p in zip(plan.names, plan.plans, strict=True)
+            for k, v in zeros(p, device).items()
+        }
     c = plan.classes
     out = {}
     if plan.correct:
@@ -39,7 +45,13 @@ def _class_view(plan: MetricPlan, out: torch.Tensor, y: torch.Tensor) -> tuple[t
 def add_counts(
     plan: MetricPlan, acc: dict[str, torch.Tensor], out: torch.Tensor, y: torch.Tensor
 ) -> None:
-    """Add one batch's counts to ``acc`` in place (no host sync)."""
+    """Add one batch's counts to ``acc`` in place (no host sync); per output, ``out`` and
+    ``y`` are lists in output order."""
+    if hasattr(plan, "split"):  # polyframe.multi_io.OutputMetrics
+        for p, sub, o, t in zip(plan.plans, plan.split(acc), out, y, strict=True):
+            if sub:
+                add_counts(p, sub, o, t)
+        return
     for name in plan.custom:  # registered metrics: their pf.ops update, summed on the device
         acc[custom_key(name)].add_(custom_metric(name).update(y, out.float()).float())
     if not plan.builtin:

@@ -31,6 +31,7 @@ from polyframe.backend import AbstractSteps
 from polyframe.errors import ConfigError
 from polyframe.loss_scale import BACKOFF, GOOD_STEPS, GROWTH, SCALE
 from polyframe.metrics import compute
+from polyframe.multi_io import loss_results, loss_shape
 from polyframe.optim import Optimizer
 from polyframe.step_config import StepConfig
 from polyframe_torch import bf16_grads
@@ -46,7 +47,8 @@ class _Accumulator:
 
     def __init__(self, steps: TorchSteps) -> None:
         dtype = torch.float32 if steps.device.type == "mps" else torch.float64
-        self.loss = torch.zeros((), dtype=dtype, device=steps.device)
+        shape = loss_shape(steps.config.loss)  # a vector for per-output losses
+        self.loss = torch.zeros(shape, dtype=dtype, device=steps.device)
         self.counts = M.zeros(steps.config.metrics, steps.device)
         self.samples = 0
 
@@ -55,6 +57,16 @@ class _Accumulator:
         for t in self.counts.values():
             t.zero_()
         self.samples = 0
+
+
+def _rows(t: Any) -> int:
+    """Rows of a batch: a tensor, or a list of them (several inputs / outputs)."""
+    return (t[0] if isinstance(t, (list, tuple)) else t).shape[0]
+
+
+def _total(loss: torch.Tensor) -> torch.Tensor:
+    """The loss to differentiate: the first entry of a per-output loss vector."""
+    return loss if loss.dim() == 0 else loss[0]
 
 
 class TorchSteps(AbstractSteps):
@@ -92,6 +104,8 @@ class TorchSteps(AbstractSteps):
         self.optimizer = make_optimizer(optimizer, self.params, fused) if self.params else None
         self._loss = loss_fn(config.loss)
         self._int_labels = config.loss.name == "cross_entropy"
+        # per output (several outputs): whether its targets are class ids
+        self._int_each = [one.name == "cross_entropy" for one in getattr(config.loss, "losses", ())]
         self._acc = {phase: _Accumulator(self) for phase in PHASES}
         self._pending = 0  # samples whose gradients wait in .grad (accumulation)
         self._unit = 1  # float16 accumulation: the group's first micro-batch size
@@ -124,13 +138,18 @@ class TorchSteps(AbstractSteps):
         self._bf16_params = dense + weighted if self._split else weighted
 
     # -- helpers ------------------------------------------------------------------------
-    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
+    def _inputs(self, x: Any) -> Any:
+        if isinstance(x, (list, tuple)):  # several inputs
+            return [self._inputs(a) for a in x]
         if x.is_floating_point() and x.dtype != self.dtype:
             x = x.to(self.dtype)
         return x
 
-    def _targets(self, y: torch.Tensor) -> torch.Tensor:
-        if self._int_labels and not y.is_floating_point():
+    def _targets(self, y: Any, int_labels: bool | None = None) -> Any:
+        if isinstance(y, (list, tuple)):  # several outputs
+            return [self._targets(t, i) for t, i in zip(y, self._int_each, strict=True)]
+        int_labels = self._int_labels if int_labels is None else int_labels
+        if int_labels and not y.is_floating_point():
             return y if y.dtype == torch.int64 else y.long()
         return y if y.dtype == torch.float32 else y.float()
 
@@ -146,7 +165,10 @@ class TorchSteps(AbstractSteps):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         with self._autocast():
             out = self._net(x)
-        out = out if out.dtype == torch.float32 else out.float()
+        if isinstance(out, (list, tuple)):  # several outputs
+            out = [o if o.dtype == torch.float32 else o.float() for o in out]
+        else:
+            out = out if out.dtype == torch.float32 else out.float()
         return self._loss(out, y, w), out
 
     def _mode(self, training: bool) -> None:
@@ -162,12 +184,13 @@ class TorchSteps(AbstractSteps):
         self, phase: str, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor
     ) -> None:
         acc = self._acc[phase]
-        n = out.shape[0]
+        n = _rows(out)
         if self._real(n) == 0:
             return
         acc.loss.add_(loss.detach(), alpha=n)
         if acc.counts:
-            M.add_counts(self.config.metrics, acc.counts, out.detach(), y)
+            out = [o.detach() for o in out] if isinstance(out, list) else out.detach()
+            M.add_counts(self.config.metrics, acc.counts, out, y)
         acc.samples += n
 
     def _backward(self, x: Any, y: Any, w: Any) -> int:
@@ -181,7 +204,7 @@ class TorchSteps(AbstractSteps):
                 loss, out = self._fn(x, y, w)
         finally:
             self._net = self.native
-        n, scale = x.shape[0], 1.0
+        n, scale = _rows(x), 1.0
         if self.placement is not None:
             n, scale = self.placement.n, self.placement.loss_scale
         if self.optimizer is not None:
@@ -195,11 +218,13 @@ class TorchSteps(AbstractSteps):
                 else:
                     self._unit = n if self._pending == 0 else self._unit
                     scale *= n / self._unit
-            scaled = loss * scale if scale != 1.0 else loss
+            total = _total(loss)
+            scaled = total * scale if scale != 1.0 else total
             (scaled if self.scaler is None else self.scaler.scale(scaled)).backward()
         self._accumulate("train", loss, out, y)
         # this process's part of the global batch's loss (summed across processes on read)
-        part = loss.detach() if self.placement is None else loss.detach() * (x.shape[0] / n)
+        total = _total(loss).detach()
+        part = total if self.placement is None else total * (_rows(x) / n)
         self._last = [part]
         return n
 
@@ -279,10 +304,10 @@ class TorchSteps(AbstractSteps):
             self.placement.all_reduce([acc.loss, samples, *acc.counts.values()])
             acc.samples = int(samples)
         n = acc.samples
-        loss_sum = float(acc.loss)
+        loss_sum = acc.loss.cpu().numpy().copy()
         counts = {k: v.cpu().numpy().copy() for k, v in acc.counts.items()}
         acc.reset()
-        out: dict[str, Any] = {"loss": loss_sum / n if n else float("nan")}
+        out: dict[str, Any] = loss_results(self.config.loss, loss_sum, n)
         out.update(compute(self.config.metrics, counts, n))
         return out
 

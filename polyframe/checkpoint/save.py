@@ -37,6 +37,8 @@ def _training_section(trainer: Any) -> dict[str, Any]:
         "global_step": state.pop("global_step"),
         "optimizer": {"name": opt.name, "config": dataclasses.asdict(opt)},
         "loss": getattr(trainer.loss, "name", str(trainer.loss)),
+        # several outputs: {"loss": {output: loss}, "loss_weights": {output: weight}}
+        **({"outputs": trainer.loss.to_dict()} if hasattr(trainer.loss, "to_dict") else {}),
         "metrics": [str(m) for m in trainer.metrics],
         **state,  # lr_state (LearningRateScheduler / ReduceLROnPlateau), history, callbacks
     }

@@ -8,31 +8,14 @@ memory, validated once); any map-style object with ``__len__`` and ``__getitem__
 
 from __future__ import annotations
 
-import abc
 import os
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from polyframe.data.dataset_base import AbstractDataset, Batch
 from polyframe.data.validate import check_finite, check_labels, check_same_length
 from polyframe.errors import DataError
-
-Batch = tuple[np.ndarray, "np.ndarray | None"]
-
-
-class AbstractDataset(abc.ABC):
-    """Examples addressed by index: ``len(ds)`` and ``ds.take(indices) -> (xb, yb)``."""
-
-    @abc.abstractmethod
-    def __len__(self) -> int: ...
-
-    @abc.abstractmethod
-    def take(self, indices: np.ndarray) -> Batch:
-        """The examples at ``indices`` as one batch ``(xb, yb)`` (``yb`` None if unlabeled)."""
-
-    def slice(self, start: int, stop: int) -> Batch:
-        """Examples ``start:stop`` in file order (subclasses may avoid the copy)."""
-        return self.take(np.arange(start, stop))
 
 
 class ArrayDataset(AbstractDataset):
@@ -150,12 +133,16 @@ def from_map(obj: Any) -> MapDataset:
 
 
 def as_dataset(x: Any, y: Any = None, num_classes: int | None = None) -> AbstractDataset:
-    """What the Loader accepts: a dataset, arrays (``x`` with optional ``y``), or a
-    map-style object (``y`` None)."""
+    """What the Loader accepts: a dataset, arrays (``x`` with optional ``y``; either may be a
+    dict of arrays by name), or a map-style object (``y`` None)."""
     if isinstance(x, AbstractDataset):
         if y is not None:
             raise DataError("pass labels inside the dataset, not as y, when x is a dataset")
         return x
+    if isinstance(x, dict) or isinstance(y, dict):  # named inputs / targets
+        from polyframe.data.columns import ColumnsDataset
+
+        return ColumnsDataset(x, y)
     array_like = isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "__array__")
     if array_like or y is not None or not hasattr(x, "__getitem__"):
         return ArrayDataset(x, y, num_classes)

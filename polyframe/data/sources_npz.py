@@ -1,7 +1,10 @@
 """The ``npz:PATH[:SPLIT]`` source: arrays saved with ``np.savez``.
 
 The file holds ``x_train, y_train, x_test, y_test`` (the Keras ``mnist.npz`` layout) or
-``x, y`` (one split). Integer image arrays are scaled to float32 [0, 1] and get a channel axis
+``x, y`` (one split). For a model with several inputs or outputs the arrays are named
+``x_train.<input>``, ``y_train.<output>``, ``x_test.<input>``, ``y_test.<output>`` (or
+``x.<input>``, ``y.<output>``) and load as dicts by name; they are kept as they are (the
+Trainer checks each against its input or its output's loss). Integer image arrays are scaled to float32 [0, 1] and get a channel axis
 when they are ``(N, H, W)``; float features are kept as they are; labels become int64.
 """
 
@@ -65,6 +68,8 @@ def _read_npz(path: str, split: str | None) -> Any:
         raise DataError(f"{path!r} is a single .npy array, not an .npz file; use np.savez")
     with loaded as f:
         keys = set(f.files)
+        if any("." in k for k in keys):  # named inputs / targets: x_train.<input>, ...
+            return _read_named(f, path, split)
         if {"x_train", "y_train", "x_test", "y_test"} <= keys:
             train = _split(f, "x_train", "y_train", path)
             test = _split(f, "x_test", "y_test", path)
@@ -74,4 +79,36 @@ def _read_npz(path: str, split: str | None) -> Any:
     raise DataError(
         f"{path!r} holds {sorted(keys)}; expected x_train, y_train, x_test, y_test "
         "(or x, y without a split)"
+    )
+
+
+def _read_named(f: Any, path: str, split: str | None) -> Any:
+    """Dicts by input / output name from ``x_train.<name>``-style keys."""
+    groups: dict[str, dict[str, np.ndarray]] = {}
+    for key in f.files:
+        group, _, name = key.partition(".")
+        if not name:
+            raise DataError(
+                f"{path!r} mixes plain and named arrays ({key!r}); name every array "
+                "x_train.<input>, y_train.<output>, x_test.<input>, y_test.<output>"
+            )
+        groups.setdefault(group, {})[name] = f[key]
+    for name, arrays in groups.items():
+        sizes = {k: len(v) for k, v in arrays.items()}
+        if len(set(sizes.values())) > 1:
+            raise DataError(f"{path!r}: the {name}.* arrays have different lengths {sizes}")
+
+    def pair(xk: str, yk: str) -> tuple[dict, dict]:
+        x, y = groups[xk], groups[yk]
+        check_same_length(next(iter(x.values())), next(iter(y.values())))
+        return x, y
+
+    if {"x_train", "y_train", "x_test", "y_test"} <= set(groups):
+        train, test = pair("x_train", "y_train"), pair("x_test", "y_test")
+        return (train, test) if split is None else (train if split == "train" else test)
+    if {"x", "y"} <= set(groups) and split is None:
+        return pair("x", "y")
+    raise DataError(
+        f"{path!r} holds the named groups {sorted(groups)}; expected x_train.*, y_train.*, "
+        "x_test.*, y_test.* (or x.*, y.* without a split)"
     )

@@ -184,10 +184,20 @@ def test_native_module_is_the_frameworks_graph(backend: str) -> None:
         assert native(jnp.zeros((2, 6, 6, 1)), jnp.zeros((2, 3))).shape == (2, 3)
 
 
-def test_trainer_refuses_several_outputs(backend: str) -> None:
+def test_trainer_checks_per_output_losses_and_targets(backend: str) -> None:
     model = pf.build(two_outputs(), backend=backend)
-    with pytest.raises(pf.ConfigError, match=r"one input and one output; this Graph has 1 input"):
-        pf.Trainer(model)
+    with pytest.raises(pf.ConfigError, match=r"output 'reg': loss 'cross_entropy' needs model"):
+        pf.Trainer(model, loss="cross_entropy")
+    with pytest.raises(pf.ConfigError, match=r"loss: unknown output\(s\) \['out'\]"):
+        pf.Trainer(model, loss={"cls": "cross_entropy", "out": "mse"})
+    trainer = pf.Trainer(model, loss={"cls": "cross_entropy", "reg": "mse"})
+    x = np.zeros((4, 5), np.float32)
+    with pytest.raises(pf.DataError, match=r"missing \['reg'\], unexpected \[\]"):
+        trainer.fit(x, {"cls": np.zeros(4, np.int64)})
+    with pytest.raises(pf.DataError, match=r"fit y\['reg'\]: loss 'mse' needs targets of shape"):
+        trainer.fit(x, {"cls": np.zeros(4, np.int64), "reg": np.zeros((4, 2))})
+    with pytest.raises(pf.ConfigError, match=r"class_weight is only supported for models with a"):
+        trainer.fit(x, {"cls": np.zeros(4), "reg": np.zeros((4, 1))}, class_weight={0: 2.0})
 
 
 def test_wrong_number_of_inputs(backend: str) -> None:

@@ -99,7 +99,32 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "early_stopping": ({}, {"validation": True, "early_stopping": True, "epochs": 6}),
     # a model with batch norm, 5 steps of batches that split evenly over the workers
     "sync_batchnorm": ({"sync_batchnorm": True}, {"batchnorm": True, "epochs": 1}),
+    # two inputs, two outputs (dict batches, per-output losses and metrics)
+    "two_heads": (
+        {
+            "loss": {"cls": "cross_entropy", "reg": "mse"},
+            "loss_weights": {"cls": 1.0, "reg": 0.5},
+            "metrics": {"cls": ["accuracy", "f1_macro"]},
+        },
+        {"two_heads": True, "validation": True},
+    ),
 }
+
+
+def two_heads_spec() -> pf.Graph:
+    """``a``, ``b`` -> a shared Dense encoder -> ``cls`` (3 logits) and ``reg`` (2 values)."""
+    L = pf.layers
+    a, b = L.Input((6,), name="a"), L.Input((6,), name="b")
+    enc = L.Dense(8, activation="tanh", name="enc")
+    h = L.Concatenate(name="cat")([enc(a), enc(b)])
+    return pf.Graph([a, b], [L.Dense(3, name="cls")(h), L.Dense(2, name="reg")(h)])
+
+
+def two_heads_data(n: int = N) -> tuple[dict, dict]:
+    x, y = dataset(n)
+    b = np.roll(x, 1, axis=1)
+    reg = np.stack([x[:, 0] - b[:, 1], x[:, 2] * 0.5], axis=1).astype(np.float32)
+    return {"a": x, "b": b}, {"cls": y, "reg": reg}
 
 
 class StepLosses(pf.callbacks.Callback):
@@ -127,10 +152,15 @@ def run_case(backend: str, name: str, strategy: str | None) -> dict[str, Any]:
     options, fit_options = CASES[name]
     fit_options = dict(fit_options)
     batchnorm = fit_options.pop("batchnorm", False)
+    heads = fit_options.pop("two_heads", False)
+    data = two_heads_data if heads else dataset
     build, view = MODELS[fit_options.pop("model", "mlp")]
-    x, y = dataset(40 if batchnorm else N)
-    x = view(x)
-    model = pf.build(spec(batchnorm) if batchnorm else build(), backend=backend, seed=3)
+    x, y = data(40 if batchnorm else N)
+    if heads:
+        model = pf.build(two_heads_spec(), backend=backend, seed=3)
+    else:
+        x = view(x)
+        model = pf.build(spec(batchnorm) if batchnorm else build(), backend=backend, seed=3)
     opts = {"optimizer": pf.optim.SGD(0.2, momentum=0.9), **options}
     trainer = pf.Trainer(model, strategy=strategy, **opts)
     losses = StepLosses()
@@ -138,7 +168,7 @@ def run_case(backend: str, name: str, strategy: str | None) -> dict[str, Any]:
     if fit_options.pop("early_stopping", False):
         callbacks.append(pf.callbacks.EarlyStopping(monitor="val_loss", patience=0))
     if fit_options.pop("validation", False):
-        fit_options["validation_data"] = dataset(11)
+        fit_options["validation_data"] = data(11)
     fit_options.setdefault("epochs", EPOCHS)
     if "sample_weight" in fit_options:
         fit_options["sample_weight"] = fit_options["sample_weight"][: len(x)]
