@@ -318,7 +318,8 @@ class JaxSteps(AbstractSteps):
 
     def _predict_fn(self, params, rest, x):
         out = nnx.merge(self._gd_eval, self._cast(params), rest)(self._cast(x))
-        return out.astype(jnp.float32) if out.dtype in (jnp.float16, jnp.bfloat16) else out
+        low = (jnp.float16, jnp.bfloat16)  # float16/bfloat16 outputs read back as float32
+        return jax.tree.map(lambda o: o.astype(jnp.float32) if o.dtype in low else o, out)
 
     # -- AbstractSteps -------------------------------------------------------------------
     def _lr_array(self, lr: float) -> jax.Array:
