@@ -37,8 +37,14 @@ class _Sequence(nn.Module):
         self.return_sequences = return_sequences
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(x)
-        return out if self.return_sequences else out[:, -1]
+        out, state = self.rnn(x)
+        if self.return_sequences:
+            return out
+        # the final hidden state (equal to ``out[:, -1]``): its gradient enters the recurrence
+        # directly instead of through a zero-filled [N, T, H] gradient of ``out`` (~2% of the
+        # lstm suite's step, measured against the tuned nn.LSTM loop, which does the same)
+        h = state[0] if isinstance(state, tuple) else state
+        return h[-1]
 
 
 def _lstm_load(module: _Sequence, local: dict[str, np.ndarray]) -> None:

@@ -86,9 +86,9 @@ register_suite(
     Suite(
         "resnet",
         _resnet,
-        128,
-        2,
-        "CIFAR ResNet-20: residual graph, batch norm",
+        32,
+        4,
+        "CIFAR ResNet-20 at batch 32: residual graph, batch norm",
         requires=("Add", "BatchNorm", "Conv2D"),
     )
 )
