@@ -20,6 +20,7 @@ from polyframe.spec.conv import Conv2D, same_padding
 from polyframe.spec.core_layers import Activation, Dense, Dropout, Flatten
 from polyframe.spec.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from polyframe.spec.sequential import Node
+from polyframe_jax import bf16_grads
 from polyframe_jax.lowering import lowering_dtype, lowering_rngs, register_builtin
 from polyframe_jax.ops import NAMESPACE as OPS
 
@@ -54,8 +55,18 @@ def _padding(node: Node, kernel, strides, dilation, padding: str) -> Any:
     )
 
 
+def _rounded(module: nnx.Module, y: jax.Array) -> jax.Array:
+    """A matmul/conv output in the module's compute ``dtype``: under bfloat16 the module
+    accumulates in float32 (``preferred_element_type``, set by the train step) and adds the
+    bias in float32; the sum is rounded to bfloat16 here, once."""
+    dtype = getattr(module, "dtype", None)
+    return y if dtype is None or y.dtype == dtype else y.astype(dtype)
+
+
 class DenseLayer(nnx.Linear):
-    """``nnx.Linear`` followed by a canonical activation."""
+    """``nnx.Linear`` followed by a canonical activation; under bfloat16 (compute ``dtype``
+    bfloat16, float32 ``preferred_element_type``: set by the train step) its matmul is
+    :func:`polyframe_jax.bf16_grads.linear`."""
 
     def __init__(
         self, in_features: int, out_features: int, *, activation: str = "identity", **kwargs: Any
@@ -64,6 +75,9 @@ class DenseLayer(nnx.Linear):
         self.activation = activation
 
     def __call__(self, x: jax.Array) -> jax.Array:  # type: ignore[override]
+        if self.dtype == jnp.bfloat16 and self.preferred_element_type == jnp.float32:
+            bias = None if self.bias is None else self.bias[...]
+            return activate(bf16_grads.linear(x, self.kernel[...], bias), self.activation)
         return activate(super().__call__(x), self.activation)
 
 
@@ -83,7 +97,7 @@ class ConvLayer(nnx.Conv):
         self.activation = activation
 
     def __call__(self, x: jax.Array) -> jax.Array:  # type: ignore[override]
-        return activate(super().__call__(x), self.activation)
+        return activate(_rounded(self, super().__call__(x)), self.activation)
 
 
 class Pool2D(nnx.Module):

@@ -22,7 +22,7 @@ from flax import nnx
 from polyframe.spec.attention import MultiHeadAttention, TransformerEncoderBlock
 from polyframe.spec.inputs import shapes_of
 from polyframe.spec.sequential import Node
-from polyframe_jax.layers import PRECISION, activate
+from polyframe_jax.layers import PRECISION, DenseLayer, activate
 from polyframe_jax.lowering import Lowered, lowering_dtype, lowering_rngs, register_builtin
 from polyframe_jax.params import set_variable
 
@@ -160,8 +160,8 @@ class EncoderBlock(nnx.Module):
             embed, embed, layer.num_heads, layer.causal, layer.padding_idx, True, dtype
         )
         self.norm1 = nnx.LayerNorm(embed, **norm)
-        self.ffn1 = nnx.Linear(embed, layer.ff_dim, **dense)
-        self.ffn2 = nnx.Linear(layer.ff_dim, embed, **dense)
+        self.ffn1 = DenseLayer(embed, layer.ff_dim, **dense)
+        self.ffn2 = DenseLayer(layer.ff_dim, embed, **dense)
         self.norm2 = nnx.LayerNorm(embed, **norm)
         rngs = lowering_rngs()
         self.drop1 = nnx.Dropout(layer.dropout, deterministic=True, rngs=rngs)

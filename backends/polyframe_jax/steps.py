@@ -8,9 +8,13 @@ until :meth:`JaxSteps.results`; :meth:`JaxSteps.sync` writes the trained state b
 module. ``steps_per_execution`` runs several steps in one call with ``jax.lax.scan``;
 ``bfloat16`` / ``float16`` precision casts the parameters and inputs to that type inside the
 step (the float32 parameters are the master copy and receive float32 gradients); ``float16``
-also makes it the compute ``dtype`` of the Dense/Conv/Embed modules in the step's graphdefs,
-while under ``bfloat16`` they keep computing in float32 on the rounded values, so that weight
-gradients are float32 sums over the global batch (polyframe's bfloat16 gradient rule). ``float16``
+also makes it the compute ``dtype`` of the Dense/Conv/Embed modules in the step's graphdefs.
+Under ``bfloat16`` the Dense and Conv layers compute in bfloat16 (bfloat16 operands, float32
+accumulation, bias added in float32, output rounded to bfloat16 once, as torch's autocast and
+Keras' ``mixed_bfloat16`` do; normalization layers, embeddings, LSTM/GRU and attention keep
+computing in float32 on the rounded values) and their weight and bias gradients are float32
+sums over the global batch, rounded to bfloat16 once after XLA's all-reduce (polyframe's
+bfloat16 gradient rule; Dense: ``polyframe_jax.bf16_grads.linear``). ``float16``
 adds dynamic loss scaling by polyframe's one rule (polyframe/loss_scale.py), written here as a
 few ``jnp.where``\ s: its state ``{"scale", "good"}`` travels with the optimizer state
 through the jitted steps, and a step with non-finite gradients keeps the old parameters and
@@ -42,6 +46,7 @@ from polyframe.multi_io import loss_results, loss_shape
 from polyframe.optim import Optimizer
 from polyframe.step_config import StepConfig
 from polyframe_jax import metrics as M
+from polyframe_jax.layers import ConvLayer, DenseLayer
 from polyframe_jax.losses import step_loss
 from polyframe_jax.module import mode_of, restore_mode
 from polyframe_jax.optimizers import direction
@@ -84,19 +89,36 @@ def clip(grads: Any, config: StepConfig) -> Any:
 _LOW = {"bfloat16": jnp.bfloat16, "float16": jnp.float16}
 #: Modules whose ``dtype`` is their compute type (they promote inputs and kernel to it).
 _COMPUTING = (nnx.Linear, nnx.Conv, nnx.ConvTranspose, nnx.Embed)
+#: Under bfloat16: the matmul/conv modules that compute in bfloat16 with float32 accumulation
+#: (an embedding is a lookup: it stays a float32 one, as under torch's autocast).
+_BF16 = (DenseLayer, ConvLayer)
 
 
-def _compute_dtype(model: nnx.Module, dtype: Any) -> list[tuple[Any, Any]]:
+def _compute_dtype(model: nnx.Module, precision: str) -> list[tuple[Any, dict[str, Any]]]:
     """Set the compute ``dtype`` of the matmul/conv/embedding modules of ``model`` (for the
     step's graphdefs, split right after) and return what to restore; normalization layers
-    keep float32 statistics, as Keras' mixed policies do."""
-    if dtype is None:
+    keep float32 statistics, as Keras' mixed policies do.
+
+    float16: the Dense/Conv/Embed modules compute in float16. bfloat16: Dense/Conv modules
+    take bfloat16 operands with a float32 ``preferred_element_type`` (the products summed in
+    float32, the bias added in float32, the output rounded to bfloat16 once by the layer), so
+    autodiff's weight and bias gradients are float32 sums over the whole (global) batch,
+    all-reduced in float32 and rounded to bfloat16 once (the transpose of the cast)."""
+    if precision == "float16":
+        kinds, dtype, preferred = _COMPUTING, jnp.float16, None
+    elif precision == "bfloat16":
+        kinds, dtype, preferred = _BF16, jnp.bfloat16, jnp.float32
+    else:
         return []
     changed = []
     for _, module in nnx.iter_modules(model):
-        if isinstance(module, _COMPUTING) and getattr(module, "dtype", None) is not None:
-            changed.append((module, module.dtype))
+        if isinstance(module, kinds) and getattr(module, "dtype", None) is not None:
+            old = {"dtype": module.dtype}
             module.dtype = dtype
+            if preferred is not None:
+                old["preferred_element_type"] = module.preferred_element_type
+                module.preferred_element_type = preferred
+            changed.append((module, old))
     return changed
 
 
@@ -117,7 +139,7 @@ class JaxSteps(AbstractSteps):
         self.config = config
         self.placement = placement
         saved = mode_of(model)
-        dtypes = _compute_dtype(model, jnp.float16 if config.precision == "float16" else None)
+        dtypes = _compute_dtype(model, config.precision)
         try:
             model.train()
             self._gd_train, params, rest = nnx.split(model, nnx.Param, ...)
@@ -125,8 +147,9 @@ class JaxSteps(AbstractSteps):
             self._gd_eval = nnx.graphdef(model)
         finally:
             restore_mode(saved)
-            for module, dtype in dtypes:
-                module.dtype = dtype
+            for module, old in dtypes:
+                for name, value in old.items():
+                    setattr(module, name, value)
         self._compile = compile
         self._defs: dict[str, Any] = {}  # tree structure of each state part
         self._leaves: dict[str, list[Any]] = {}  # its arrays (what the compiled steps take)
