@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from polyframe.bench.figure import finish
+
 _COLORS = {"torch": "#ee4c2c", "tensorflow": "#ff8f00", "jax": "#5e97f6"}
 
 
@@ -67,9 +69,5 @@ def plot(result: dict[str, Any], path: str | Path) -> Path:
         ax.set_xticks(range(len(suites)), suites, rotation=15, fontsize=8)
         ax.legend(fontsize=8)
     m = result["machine"]
-    fig.suptitle(f"polyframe overhead curve · {m['cpu']} · {m['threads']} threads", fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    title = f"polyframe overhead curve · {m['cpu']} · {m['threads']} threads"
+    return finish(fig, title, path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from polyframe.bench.figure import finish
+
 _ORDER = ("polyframe", "tuned", "docs", "keras")
 _COLORS = {"polyframe": "#1f77b4", "tuned": "#2ca02c", "docs": "#98df8a", "keras": "#d62728"}
 
@@ -60,9 +62,4 @@ def plot(result: dict[str, Any], path: str | Path) -> Path:
         ax.set_ylabel("training steps / s (higher is better)")
         ax.legend(fontsize=8)
     m = result["machine"]
-    fig.suptitle(f"polyframe bench · {m['cpu']} · {m['threads']} threads", fontsize=10)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return finish(fig, f"polyframe bench · {m['cpu']} · {m['threads']} threads", path)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from polyframe.bench.figure import finish
+
 _COLORS = {"torch": "#ee4c2c", "tensorflow": "#ff8f00", "jax": "#5e97f6"}
 
 
@@ -72,11 +74,4 @@ def plot(result: dict[str, Any], path: str | Path) -> Path:
     right.bar(names, [r["first_step_s"] for r in impls], color=colors)
     right.set_ylabel("first step s (build + compile)")
     m = result["machine"]
-    fig.suptitle(
-        f"polyframe bench {groups[0]['suite'].split(':', 2)[-1]} · {m['cpu']}", fontsize=10
-    )
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return finish(fig, f"polyframe bench {groups[0]['suite'].split(':', 2)[-1]} · {m['cpu']}", path)
