@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polyframe.spec.activations import check_activation
+from polyframe.spec.inputs import positive_int
 from polyframe.spec.layer import Layer, ParamSpec, Shape, as_pair, check, register_layer
 
 PADDINGS = ("valid", "same")
@@ -24,6 +25,21 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tupl
     out = -(-size // stride)
     total = max((out - 1) * stride + effective - size, 0)
     return total // 2, total - total // 2
+
+
+def check_padding(layer: Layer) -> None:
+    """SpecError unless ``layer.padding`` is one of ``PADDINGS``."""
+    check(
+        layer.padding in PADDINGS,
+        layer,
+        f"padding must be one of {PADDINGS}, got {layer.padding!r}",
+    )
+
+
+def set_pairs(layer: Layer, *fields: str) -> None:
+    """Normalise each named field of frozen ``layer`` to a ``(h, w)`` pair (``as_pair``)."""
+    for field in fields:
+        object.__setattr__(layer, field, as_pair(getattr(layer, field), field, layer.kind))
 
 
 def check_window(
@@ -72,21 +88,9 @@ class Conv2D(Layer):
 
     def __post_init__(self) -> None:
         kind = self.kind
-        check(
-            isinstance(self.filters, int)
-            and not isinstance(self.filters, bool)
-            and self.filters > 0,
-            self,
-            f"filters must be a positive int, got {self.filters!r}",
-        )
-        object.__setattr__(self, "kernel_size", as_pair(self.kernel_size, "kernel_size", kind))
-        object.__setattr__(self, "strides", as_pair(self.strides, "strides", kind))
-        object.__setattr__(self, "dilation", as_pair(self.dilation, "dilation", kind))
-        check(
-            self.padding in PADDINGS,
-            self,
-            f"padding must be one of {PADDINGS}, got {self.padding!r}",
-        )
+        positive_int(self, self.filters, "filters")
+        set_pairs(self, "kernel_size", "strides", "dilation")
+        check_padding(self)
         check(
             isinstance(self.groups, int) and self.groups >= 1,
             self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polyframe.spec.activations import check_activation
-from polyframe.spec.conv import PADDINGS, Conv2D, conv_output_size
+from polyframe.spec.conv import Conv2D, check_padding, conv_output_size
 from polyframe.spec.inputs import check_rank, positive_int, single
 from polyframe.spec.layer import Layer, ParamSpec, Shape, check, register_layer
 
@@ -45,11 +45,7 @@ class Conv1D(Layer):
     def __post_init__(self) -> None:
         for what in ("filters", "kernel_size", "strides", "dilation", "groups"):
             positive_int(self, getattr(self, what), what)
-        check(
-            self.padding in PADDINGS,
-            self,
-            f"padding must be one of {PADDINGS}, got {self.padding!r}",
-        )
+        check_padding(self)
         check(
             self.filters % self.groups == 0,
             self,

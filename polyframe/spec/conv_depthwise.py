@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from polyframe.errors import SpecError
 from polyframe.spec.activations import check_activation
-from polyframe.spec.conv import PADDINGS, Conv2D
+from polyframe.spec.conv import Conv2D, check_padding, set_pairs
 from polyframe.spec.inputs import check_rank, positive_int, single
-from polyframe.spec.layer import Layer, ParamSpec, Shape, as_pair, check, register_layer
+from polyframe.spec.layer import Layer, ParamSpec, Shape, register_layer
 
 
 @register_layer("DepthwiseConv2D")
@@ -34,15 +34,9 @@ class DepthwiseConv2D(Layer):
 
     def __post_init__(self) -> None:
         kind = self.kind
-        object.__setattr__(self, "kernel_size", as_pair(self.kernel_size, "kernel_size", kind))
-        object.__setattr__(self, "strides", as_pair(self.strides, "strides", kind))
-        object.__setattr__(self, "dilation", as_pair(self.dilation, "dilation", kind))
+        set_pairs(self, "kernel_size", "strides", "dilation")
         positive_int(self, self.depth_multiplier, "depth_multiplier")
-        check(
-            self.padding in PADDINGS,
-            self,
-            f"padding must be one of {PADDINGS}, got {self.padding!r}",
-        )
+        check_padding(self)
         object.__setattr__(self, "activation", check_activation(self.activation, kind))
 
     def as_conv2d(self, channels: int) -> Conv2D:

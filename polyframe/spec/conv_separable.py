@@ -8,9 +8,9 @@ from typing import Any
 
 from polyframe import ops
 from polyframe.spec.activations import check_activation
-from polyframe.spec.conv import same_padding
+from polyframe.spec.conv import same_padding, set_pairs
 from polyframe.spec.inputs import check_rank, positive_int, single
-from polyframe.spec.layer import Layer, ParamSpec, Shape, as_pair, check, register_layer
+from polyframe.spec.layer import Layer, ParamSpec, Shape, check, register_layer
 from polyframe.spec.ops_activation import apply_activation
 
 
@@ -34,8 +34,7 @@ class SeparableConv2D(Layer):
     def __post_init__(self) -> None:
         positive_int(self, self.filters, "filters")
         positive_int(self, self.depth_multiplier, "depth_multiplier")
-        object.__setattr__(self, "kernel_size", as_pair(self.kernel_size, "kernel_size", self.kind))
-        object.__setattr__(self, "strides", as_pair(self.strides, "strides", self.kind))
+        set_pairs(self, "kernel_size", "strides")
         check(self.padding in ("valid", "same"), self,
               f"padding must be 'valid' or 'same', got {self.padding!r}")  # fmt: skip
         object.__setattr__(self, "activation", check_activation(self.activation, self.kind))

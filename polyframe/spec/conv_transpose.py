@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polyframe.spec.activations import check_activation
-from polyframe.spec.conv import PADDINGS
+from polyframe.spec.conv import check_padding, set_pairs
 from polyframe.spec.inputs import check_rank, positive_int, single
-from polyframe.spec.layer import Layer, ParamSpec, Shape, as_pair, check, register_layer
+from polyframe.spec.layer import Layer, ParamSpec, Shape, register_layer
 
 
 def transpose_crop(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int]:
@@ -43,13 +43,8 @@ class Conv2DTranspose(Layer):
     def __post_init__(self) -> None:
         kind = self.kind
         positive_int(self, self.filters, "filters")
-        object.__setattr__(self, "kernel_size", as_pair(self.kernel_size, "kernel_size", kind))
-        object.__setattr__(self, "strides", as_pair(self.strides, "strides", kind))
-        check(
-            self.padding in PADDINGS,
-            self,
-            f"padding must be one of {PADDINGS}, got {self.padding!r}",
-        )
+        set_pairs(self, "kernel_size", "strides")
+        check_padding(self)
         object.__setattr__(self, "activation", check_activation(self.activation, kind))
 
     def output_shape(self, input_shape: Shape) -> Shape:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from polyframe.spec.conv import PADDINGS, check_window
+from polyframe.spec.conv import check_padding, check_window
 from polyframe.spec.layer import Layer, Shape, as_pair, check, register_layer
 
 
@@ -19,11 +19,7 @@ class _Pool2D(Layer):
         object.__setattr__(self, "pool_size", pool)
         strides = pool if self.strides is None else as_pair(self.strides, "strides", self.kind)
         object.__setattr__(self, "strides", strides)
-        check(
-            self.padding in PADDINGS,
-            self,
-            f"padding must be one of {PADDINGS}, got {self.padding!r}",
-        )
+        check_padding(self)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         h, w = check_window(self, input_shape, self.pool_size, self.strides, (1, 1), self.padding)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from polyframe.spec.conv import PADDINGS
+from polyframe.spec.conv import check_padding
 from polyframe.spec.conv1d import check_window_1d
 from polyframe.spec.inputs import check_rank, positive_int, single
-from polyframe.spec.layer import Layer, Shape, check, register_layer
+from polyframe.spec.layer import Layer, Shape, register_layer
 from polyframe.spec.pooling import AvgPool2D, MaxPool2D
 
 
@@ -27,11 +27,7 @@ class _Pool1D(Layer):
         if self.strides is None:
             object.__setattr__(self, "strides", self.pool_size)
         positive_int(self, self.strides, "strides")
-        check(
-            self.padding in PADDINGS,
-            self,
-            f"padding must be one of {PADDINGS}, got {self.padding!r}",
-        )
+        check_padding(self)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         shape = single(self, input_shape)
