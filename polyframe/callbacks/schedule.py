@@ -8,7 +8,13 @@ import math
 from typing import Any, Callable
 
 from polyframe.callbacks.base import Callback
-from polyframe.callbacks.stopping import better, finite_or_none, saved_number
+from polyframe.callbacks.stopping import (
+    better,
+    finite_or_none,
+    improves,
+    saved_number,
+    worst,
+)
 
 
 class LearningRateScheduler(Callback):
@@ -48,7 +54,7 @@ class ReduceLROnPlateau(Callback):
         self.min_delta, self.cooldown, self.min_lr = float(min_delta), int(cooldown), min_lr
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = worst(self.mode)
         self.wait = self.cooldown_left = 0
 
     def state_dict(self) -> dict[str, Any]:
@@ -62,7 +68,7 @@ class ReduceLROnPlateau(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Take back :meth:`state_dict` (after ``on_train_begin``, on resume)."""
         best = saved_number(state, "best", "ReduceLROnPlateau")
-        self.best = (math.inf if self.mode == "min" else -math.inf) if best is None else best
+        self.best = worst(self.mode) if best is None else best
         for key in ("wait", "cooldown_left"):
             setattr(
                 self, key, int(saved_number(state, key, "ReduceLROnPlateau", getattr(self, key)))
@@ -75,12 +81,7 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_left > 0:
             self.cooldown_left -= 1
             self.wait = 0
-        improved = (
-            value < self.best - self.min_delta
-            if self.mode == "min"
-            else value > self.best + self.min_delta
-        )
-        if improved:
+        if improves(value, self.best, self.mode, self.min_delta):
             self.best, self.wait = value, 0
             return
         if self.cooldown_left > 0:

@@ -39,6 +39,16 @@ def better(mode: str, monitor: str) -> str:
     return "max" if any(k in monitor for k in maxed) else "min"
 
 
+def worst(mode: str) -> float:
+    """The starting ``best`` for ``mode`` ('min': +inf, 'max': -inf): any value improves on it."""
+    return math.inf if mode == "min" else -math.inf
+
+
+def improves(value: float, best: float, mode: str, min_delta: float) -> bool:
+    """Whether ``value`` beats ``best`` by more than ``min_delta`` in the direction of ``mode``."""
+    return value < best - min_delta if mode == "min" else value > best + min_delta
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs in a row
     (Keras semantics: ``patience=1`` stops at the first epoch without improvement, and so does
@@ -66,14 +76,9 @@ class EarlyStopping(Callback):
         self.start_from_epoch = int(start_from_epoch)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best = worst(self.mode)
         self.best_epoch, self.stopped_epoch, self.wait = -1, -1, 0
         self.best_weights: dict[str, np.ndarray] | None = None
-
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
@@ -85,7 +90,7 @@ class EarlyStopping(Callback):
         if epoch < self.start_from_epoch:
             return
         value = float(logs[self.monitor])
-        if self._improved(value):
+        if improves(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
                 self.trainer.steps.sync()
@@ -113,7 +118,7 @@ class EarlyStopping(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Take back :meth:`state_dict` (after ``on_train_begin``, on resume)."""
         best = saved_number(state, "best", "EarlyStopping")
-        self.best = (math.inf if self.mode == "min" else -math.inf) if best is None else best
+        self.best = worst(self.mode) if best is None else best
         for key in ("best_epoch", "wait", "stopped_epoch"):
             setattr(self, key, int(saved_number(state, key, "EarlyStopping", getattr(self, key))))
 
