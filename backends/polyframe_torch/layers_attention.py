@@ -55,6 +55,18 @@ def visible_keys(
     return allowed
 
 
+def attention_inputs(
+    x: Any, causal: bool, padding_idx: int | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """``x`` (one tensor, or ``[query, context(, key_mask)]``) -> ``(query, context, allowed)``:
+    self-attention when no context is given; ``allowed`` from :func:`visible_keys`."""
+    items = list(x) if isinstance(x, (list, tuple)) else [x]
+    query = items[0]
+    context = items[1] if len(items) > 1 else query
+    key_mask = items[2] if len(items) > 2 else None
+    return query, context, visible_keys(query, context, key_mask, causal, padding_idx)
+
+
 class Attention(nn.Module):
     """Canonical multi-head attention around ``nn.MultiheadAttention`` (see module docstring).
     Called with one tensor (self-attention) or ``[query, context(, key_mask)]``."""
@@ -83,11 +95,7 @@ class Attention(nn.Module):
         self.padding_idx = padding_idx
 
     def forward(self, x: Any) -> torch.Tensor:
-        items = list(x) if isinstance(x, (list, tuple)) else [x]
-        query = items[0]
-        context = items[1] if len(items) > 1 else query
-        key_mask = items[2] if len(items) > 2 else None
-        allowed = visible_keys(query, context, key_mask, self.causal, self.padding_idx)
+        query, context, allowed = attention_inputs(x, self.causal, self.padding_idx)
         if allowed is None:
             return self.mha(query, context, context, need_weights=False)[0]
         has_key = allowed.any(dim=-1, keepdim=True)
@@ -158,11 +166,7 @@ class ProjectedAttention(nn.Module):
         return v.unflatten(-1, (self.heads, self.head_dim)).transpose(1, 2)
 
     def forward(self, x: Any) -> torch.Tensor:
-        items = list(x) if isinstance(x, (list, tuple)) else [x]
-        query = items[0]
-        context = items[1] if len(items) > 1 else query
-        key_mask = items[2] if len(items) > 2 else None
-        allowed = visible_keys(query, context, key_mask, self.causal, self.padding_idx)
+        query, context, allowed = attention_inputs(x, self.causal, self.padding_idx)
         has_key = None if allowed is None else allowed.any(dim=-1, keepdim=True)
         mask = None if allowed is None else (allowed | ~has_key)[:, None]
         ctx = F.scaled_dot_product_attention(
