@@ -45,6 +45,6 @@ def tune(
     >>> result.best_value, result.best_params                                       # doctest: +SKIP
     """
     options = dict(locals())
-    from polyframe.tune.study import run_study
+    from polyframe.tune.study import TuneOptions, run_study
 
-    return run_study(**options)
+    return run_study(TuneOptions(**options))

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,56 +69,62 @@ def _check_same_study(study: Any, setup: dict[str, Any], name: str) -> None:
         )
 
 
-def run_study(
-    spec: Any,
-    space: Any,
-    data: Any = "digits",
-    *,
-    backend: str | None = None,
-    trials: int = 20,
-    epochs: int = 10,
-    seed: int = 0,
-    sampler: str = "tpe",
-    pruner: Any = "median",
-    storage: str | None = None,
-    study_name: str | None = None,
-    optimizer: str = "adam",
-    lr: float = 2e-3,
-    batch_size: int = 32,
-    monitor: str = "val_accuracy",
-    validation_data: tuple[Any, Any] | None = None,
-    val_fraction: float = 0.2,
-    data_dir: str | None = None,
-    download: bool = False,
-    verbose: int = 0,
-) -> TuneResult:
+@dataclass(frozen=True)
+class TuneOptions:
+    """Every argument of :func:`polyframe.tune` (the defaults live in its signature)."""
+
+    spec: Any
+    space: Any
+    data: Any
+    backend: str | None
+    trials: int
+    epochs: int
+    seed: int
+    sampler: str
+    pruner: Any
+    storage: str | None
+    study_name: str | None
+    optimizer: str
+    lr: float
+    batch_size: int
+    monitor: str
+    validation_data: tuple[Any, Any] | None
+    val_fraction: float
+    data_dir: str | None
+    download: bool
+    verbose: int
+
+
+def run_study(o: TuneOptions) -> TuneResult:
     """The body of :func:`polyframe.tune` (see there)."""
     require_optuna()
-    _check_budget(monitor, trials, epochs)
-    space = resolve_space(space)
-    x, y = resolve_train_data(data, data_dir, download)
-    base_spec = resolve_spec(spec, x, y)
-    x, y, xv, yv = _split(x, y, validation_data, val_fraction)
-    space, fixed_backend = _with_backend(space, backend)
-    base = RunConfig(fixed_backend, optimizer, {"lr": lr}, batch_size)
+    _check_budget(o.monitor, o.trials, o.epochs)
+    space = resolve_space(o.space)
+    x, y = resolve_train_data(o.data, o.data_dir, o.download)
+    base_spec = resolve_spec(o.spec, x, y)
+    x, y, xv, yv = _split(x, y, o.validation_data, o.val_fraction)
+    space, fixed_backend = _with_backend(space, o.backend)
+    base = RunConfig(fixed_backend, o.optimizer, {"lr": o.lr}, o.batch_size)
     check_space(space, base_spec, base)
-    samp = make_sampler(sampler, seed, space.grid)
-    prune = make_pruner(pruner, epochs)
-    name = study_name or f"polyframe-{base_spec.name}"
-    study = _open_study(name, storage, samp, prune, monitor)
+    samp = make_sampler(o.sampler, o.seed, space.grid)
+    prune = make_pruner(o.pruner, o.epochs)
+    name = o.study_name or f"polyframe-{base_spec.name}"
+    study = _open_study(name, o.storage, samp, prune, o.monitor)
+    run = {"backend": fixed_backend, "optimizer": o.optimizer, "lr": o.lr, "batch": o.batch_size}
     setup = {
         "spec": base_spec.to_dict(),
         "space": space.to_dict(),
-        "epochs": epochs,
-        "seed": seed,
-        "monitor": monitor,
-        "run": {"backend": fixed_backend, "optimizer": optimizer, "lr": lr, "batch": batch_size},
+        "epochs": o.epochs,
+        "seed": o.seed,
+        "monitor": o.monitor,
+        "run": run,
     }
     _check_same_study(study, setup, name)
 
-    objective = _objective(base_spec, space, base, (x, y, xv, yv), epochs, seed, monitor)
-    _optimize(study, objective, trials, _print_trial(monitor, epochs) if verbose else None)
-    return TuneResult.from_study(study, base_spec, space, base, epochs, seed, monitor)
+    objective = _objective(base_spec, space, base, (x, y, xv, yv), o.epochs, o.seed, o.monitor)
+    show = _print_trial(o.monitor, o.epochs) if o.verbose else None
+    _optimize(study, objective, o.trials, show)
+    return TuneResult.from_study(study, base_spec, space, base, o.epochs, o.seed, o.monitor)
 
 
 def _optimize(study: Any, objective: Any, trials: int, show: Any) -> None:
