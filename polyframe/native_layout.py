@@ -152,27 +152,45 @@ def _vars(g: Tensors, prefix: str = "") -> list[np.ndarray]:
     return [np.asarray(g[k]) for k in keys]
 
 
+_MHA_PROJ = ("query", "key", "value", "output")
+
+
+def _mha_in(parts: dict[str, tuple[np.ndarray, np.ndarray | None]]) -> Tensors:
+    """Canonical attention weights from per-projection ``(kernel, bias or None)`` in the Keras /
+    Flax head-split layout (query/key/value ``[in, heads, dim]``, output ``[heads, dim, out]``)."""
+    out: Tensors = {}
+    for proj, (k, b) in parts.items():
+        out[f"{proj}_kernel"] = (
+            k.reshape(-1, k.shape[-1]) if proj == "output" else k.reshape(k.shape[0], -1)
+        )
+        if b is not None:
+            out[f"{proj}_bias"] = b.reshape(-1)
+    return out
+
+
+def _mha_out(p: Tensors, heads: int, names: dict[str, tuple[str, str]]) -> Tensors:
+    """Canonical attention weights ``p`` in the head-split layout, under ``names[proj]``
+    = (kernel key, bias key)."""
+    out: Tensors = {}
+    for proj, (kernel_key, bias_key) in names.items():
+        k = p[f"{proj}_kernel"]
+        shape = (heads, -1, k.shape[1]) if proj == "output" else (k.shape[0], heads, -1)
+        out[kernel_key] = k.reshape(shape)
+        if f"{proj}_bias" in p:
+            b = p[f"{proj}_bias"]
+            out[bias_key] = b if proj == "output" else b.reshape(heads, -1)
+    return out
+
+
 def _keras_in(kind: str, names: tuple[str, ...], g: Tensors, where: str) -> Tensors:
     if kind == "MultiHeadAttention":
-        out: Tensors = {}
-        for proj, sub in (
-            ("query", "query"),
-            ("key", "key"),
-            ("value", "value"),
-            ("output", "output"),
-        ):
-            vs = _vars(g, f"{sub}_dense/")
+        parts = {}
+        for proj in _MHA_PROJ:
+            vs = _vars(g, f"{proj}_dense/")
             if not vs:
-                raise BackendError(f"{where}: a Keras MultiHeadAttention needs {sub}_dense")
-            kernel = vs[0]
-            out[f"{proj}_kernel"] = (
-                kernel.reshape(-1, kernel.shape[-1])
-                if proj == "output"
-                else kernel.reshape(kernel.shape[0], -1)
-            )
-            if len(vs) > 1:
-                out[f"{proj}_bias"] = vs[1].reshape(-1)
-        return out
+                raise BackendError(f"{where}: a Keras MultiHeadAttention needs {proj}_dense")
+            parts[proj] = (vs[0], vs[1] if len(vs) > 1 else None)
+        return _mha_in(parts)
     vs = _vars(g, "cell/") if kind in ("LSTM", "GRU") else _vars(g)
     if kind == "GRU":
         if len(vs) != 3 or vs[2].ndim != 2:
@@ -201,16 +219,8 @@ def _keras_in(kind: str, names: tuple[str, ...], g: Tensors, where: str) -> Tens
 
 def _keras_out(kind: str, p: Tensors, where: str, node: Any) -> Tensors:
     if kind == "MultiHeadAttention":
-        heads = node.layer.num_heads
-        out: Tensors = {}
-        for proj in ("query", "key", "value", "output"):
-            k = p[f"{proj}_kernel"]
-            shape = (heads, -1, k.shape[1]) if proj == "output" else (k.shape[0], heads, -1)
-            out[f"{proj}_dense/vars/0"] = k.reshape(shape)
-            if f"{proj}_bias" in p:
-                b = p[f"{proj}_bias"]
-                out[f"{proj}_dense/vars/1"] = b if proj == "output" else b.reshape(heads, -1)
-        return out
+        names = {proj: (f"{proj}_dense/vars/0", f"{proj}_dense/vars/1") for proj in _MHA_PROJ}
+        return _mha_out(p, node.layer.num_heads, names)
     if kind == "GRU":
         back = tuple(int(i) for i in np.argsort(_KERAS_GRU_ORDER))
         b = np.stack([_gates(p["bias"], back), _gates(p["recurrent_bias"], back)])
@@ -227,6 +237,7 @@ def _keras_out(kind: str, p: Tensors, where: str, node: Any) -> Tensors:
 
 # -- Flax NNX ----------------------------------------------------------------------------
 _FLAX_NORM = {"scale": "gamma", "bias": "beta", "mean": "moving_mean", "var": "moving_var"}
+_FLAX_MHA = {"output": "out"}  # projection -> nnx.MultiHeadAttention attribute
 _FLAX_LSTM_CELL = (("ii", "hi"), ("if_", "hf"), ("ig", "hg"), ("io", "ho"))
 
 
@@ -261,20 +272,12 @@ def _flax_in(kind: str, names: tuple[str, ...], g: Tensors, where: str) -> Tenso
             "recurrent_bias": np.zeros(k.shape[-1], k.dtype),
         }
     if kind == "MultiHeadAttention":
-        out: Tensors = {}
-        for proj, sub in (
-            ("query", "query"),
-            ("key", "key"),
-            ("value", "value"),
-            ("output", "out"),
-        ):
-            k = get(f"{sub}/kernel")
-            out[f"{proj}_kernel"] = (
-                k.reshape(-1, k.shape[-1]) if proj == "output" else k.reshape(k.shape[0], -1)
-            )
-            if f"{sub}/bias" in g:
-                out[f"{proj}_bias"] = np.asarray(g[f"{sub}/bias"]).reshape(-1)
-        return out
+        parts = {}
+        for proj in _MHA_PROJ:
+            sub = _FLAX_MHA.get(proj, proj)
+            bias = np.asarray(g[f"{sub}/bias"]) if f"{sub}/bias" in g else None
+            parts[proj] = (get(f"{sub}/kernel"), bias)
+        return _mha_in(parts)
     if kind in ("Dense", *_CONV):
         out = {"kernel": get("kernel")}
         if "bias" in names:
@@ -305,21 +308,9 @@ def _flax_out(kind: str, p: Tensors, where: str, node: Any) -> Tensors:
             "cell/dense_h/kernel": p["recurrent_kernel"],
         }
     if kind == "MultiHeadAttention":
-        heads = node.layer.num_heads
-        out: Tensors = {}
-        for proj, sub in (
-            ("query", "query"),
-            ("key", "key"),
-            ("value", "value"),
-            ("output", "out"),
-        ):
-            k = p[f"{proj}_kernel"]
-            shape = (heads, -1, k.shape[1]) if proj == "output" else (k.shape[0], heads, -1)
-            out[f"{sub}/kernel"] = k.reshape(shape)
-            if f"{proj}_bias" in p:
-                b = p[f"{proj}_bias"]
-                out[f"{sub}/bias"] = b if proj == "output" else b.reshape(heads, -1)
-        return out
+        subs = {proj: _FLAX_MHA.get(proj, proj) for proj in _MHA_PROJ}
+        names = {proj: (f"{sub}/kernel", f"{sub}/bias") for proj, sub in subs.items()}
+        return _mha_out(p, node.layer.num_heads, names)
     if kind in ("Dense", "Embedding", "PositionalEmbedding", *_CONV):
         return dict(p)
     raise unsupported(kind, "flax", where)
