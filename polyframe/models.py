@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from polyframe import layers as L
 from polyframe.errors import SpecError
-from polyframe.models_media import audio_classifier, text_classifier
+from polyframe.models_media import audio_classifier, encoder_blocks, text_classifier
 from polyframe.spec.graph import Graph
 from polyframe.spec.sequential import Sequential
 from polyframe.spec.symbolic import Source
@@ -110,17 +110,7 @@ def transformer_classifier(
         L.Embedding(vocab_size, dim, name="tokens"),
         L.PositionalEmbedding(seq_len, mode=positions, name="positions"),
     ]
-    for i in range(depth):
-        layers.append(
-            L.TransformerEncoderBlock(
-                heads,
-                ff_dim,
-                norm_first=norm == "pre",
-                activation="gelu",
-                dropout=dropout,
-                name=f"block{i + 1}",
-            )
-        )
+    layers += encoder_blocks(depth, heads, ff_dim, norm == "pre", dropout)
     if norm == "pre":
         layers.append(L.LayerNorm(name="final_norm"))
     layers += [L.GlobalAvgPool1D(name="pool"), L.Dense(classes, name="logits")]

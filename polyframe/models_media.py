@@ -8,6 +8,29 @@ from polyframe.spec.graph import Graph
 from polyframe.spec.sequential import Sequential
 
 
+def encoder_blocks(
+    depth: int,
+    heads: int,
+    ff_dim: int,
+    norm_first: bool,
+    dropout: float,
+    padding_idx: int | None = None,
+) -> list[L.TransformerEncoderBlock]:
+    """``depth`` gelu Transformer encoder blocks named ``block1``... (the zoo's text models)."""
+    return [
+        L.TransformerEncoderBlock(
+            heads,
+            ff_dim,
+            norm_first=norm_first,
+            activation="gelu",
+            padding_idx=padding_idx,
+            dropout=dropout,
+            name=f"block{i + 1}",
+        )
+        for i in range(depth)
+    ]
+
+
 def text_classifier(
     seq_len: int = 64,
     vocab_size: int = 2000,
@@ -25,16 +48,7 @@ def text_classifier(
     ids = L.Input((seq_len,), dtype="int32", name="ids")
     h = L.Embedding(vocab_size, dim, name="tokens")(ids)
     h = L.PositionalEmbedding(seq_len, name="positions")(h)
-    for i in range(depth):
-        block = L.TransformerEncoderBlock(
-            heads,
-            ff_dim,
-            norm_first=True,
-            activation="gelu",
-            padding_idx=0,
-            dropout=dropout,
-            name=f"block{i + 1}",
-        )
+    for block in encoder_blocks(depth, heads, ff_dim, True, dropout, padding_idx=0):
         h = block([h, ids])
     h = L.LayerNorm(name="final_norm")(h)
     h = L.GlobalAvgPool1D(name="pool")(h)
