@@ -8,6 +8,7 @@ layer must hold variables named like the canonical local names, in the canonical
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from polyframe.backend import register_lowering
 from polyframe.spec.conv import Conv2D
@@ -46,10 +47,9 @@ def lower_dense(layer: Dense, node: Node) -> keras.layers.Layer:
     )
 
 
-@register_lowering("tensorflow", Conv2D)
-def lower_conv2d(layer: Conv2D, node: Node) -> keras.layers.Layer:
-    """``keras.layers.Conv2D`` channels-last; TF 'same' padding is the canonical rule."""
-    return keras.layers.Conv2D(
+def keras_conv(cls: Any, layer: Any, node: Node) -> keras.layers.Layer:
+    """Keras convolution ``cls`` (Conv1D / Conv2D) channels-last with ``layer``'s settings."""
+    return cls(
         layer.filters,
         layer.kernel_size,
         strides=layer.strides,
@@ -63,20 +63,29 @@ def lower_conv2d(layer: Conv2D, node: Node) -> keras.layers.Layer:
     )
 
 
+def keras_pool(cls: Any, layer: Any, node: Node) -> keras.layers.Layer:
+    """Keras window pooling ``cls`` channels-last with ``layer``'s size, strides and padding."""
+    return cls(
+        layer.pool_size, layer.strides, layer.padding, data_format=CHANNELS_LAST, name=node.name
+    )
+
+
+@register_lowering("tensorflow", Conv2D)
+def lower_conv2d(layer: Conv2D, node: Node) -> keras.layers.Layer:
+    """``keras.layers.Conv2D`` channels-last; TF 'same' padding is the canonical rule."""
+    return keras_conv(keras.layers.Conv2D, layer, node)
+
+
 @register_lowering("tensorflow", MaxPool2D)
 def lower_maxpool(layer: MaxPool2D, node: Node) -> keras.layers.Layer:
     """``keras.layers.MaxPooling2D`` (padded cells are -inf: they never win)."""
-    return keras.layers.MaxPooling2D(
-        layer.pool_size, layer.strides, layer.padding, data_format=CHANNELS_LAST, name=node.name
-    )
+    return keras_pool(keras.layers.MaxPooling2D, layer, node)
 
 
 @register_lowering("tensorflow", AvgPool2D)
 def lower_avgpool(layer: AvgPool2D, node: Node) -> keras.layers.Layer:
     """``keras.layers.AveragePooling2D`` (TF leaves padded cells out of the mean)."""
-    return keras.layers.AveragePooling2D(
-        layer.pool_size, layer.strides, layer.padding, data_format=CHANNELS_LAST, name=node.name
-    )
+    return keras_pool(keras.layers.AveragePooling2D, layer, node)
 
 
 @register_lowering("tensorflow", GlobalAvgPool2D)

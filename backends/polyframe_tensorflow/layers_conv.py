@@ -10,24 +10,13 @@ from polyframe.spec.conv_transpose import Conv2DTranspose
 from polyframe.spec.sequential import Node
 from polyframe_tensorflow._env import keras
 from polyframe_tensorflow.activations import keras_activation
-from polyframe_tensorflow.layers import CHANNELS_LAST, lower_conv2d
+from polyframe_tensorflow.layers import CHANNELS_LAST, keras_conv, lower_conv2d
 
 
 @register_lowering("tensorflow", Conv1D)
 def lower_conv1d(layer: Conv1D, node: Node) -> keras.layers.Layer:
     """``keras.layers.Conv1D``: kernel ``[k, in/groups, out]``; TF 'same' is canonical."""
-    return keras.layers.Conv1D(
-        layer.filters,
-        layer.kernel_size,
-        strides=layer.strides,
-        padding=layer.padding,
-        dilation_rate=layer.dilation,
-        groups=layer.groups,
-        activation=keras_activation(layer.activation),
-        use_bias=layer.use_bias,
-        data_format=CHANNELS_LAST,
-        name=node.name,
-    )
+    return keras_conv(keras.layers.Conv1D, layer, node)
 
 
 @register_lowering("tensorflow", DepthwiseConv2D)

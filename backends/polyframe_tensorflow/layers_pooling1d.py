@@ -12,23 +12,19 @@ from polyframe.spec.pooling1d import (
 )
 from polyframe.spec.sequential import Node
 from polyframe_tensorflow._env import keras
-from polyframe_tensorflow.layers import CHANNELS_LAST
+from polyframe_tensorflow.layers import CHANNELS_LAST, keras_pool
 
 
 @register_lowering("tensorflow", MaxPool1D)
 def lower_maxpool1d(layer: MaxPool1D, node: Node) -> keras.layers.Layer:
     """``keras.layers.MaxPooling1D`` (padded cells never win)."""
-    return keras.layers.MaxPooling1D(
-        layer.pool_size, layer.strides, layer.padding, data_format=CHANNELS_LAST, name=node.name
-    )
+    return keras_pool(keras.layers.MaxPooling1D, layer, node)
 
 
 @register_lowering("tensorflow", AvgPool1D)
 def lower_avgpool1d(layer: AvgPool1D, node: Node) -> keras.layers.Layer:
     """``keras.layers.AveragePooling1D`` (TF leaves padded cells out of the mean)."""
-    return keras.layers.AveragePooling1D(
-        layer.pool_size, layer.strides, layer.padding, data_format=CHANNELS_LAST, name=node.name
-    )
+    return keras_pool(keras.layers.AveragePooling1D, layer, node)
 
 
 @register_lowering("tensorflow", GlobalAvgPool1D)
