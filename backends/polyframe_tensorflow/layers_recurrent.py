@@ -43,15 +43,21 @@ def _lstm_dump(module: Any) -> dict[str, np.ndarray]:
     return {n: _np(getattr(cell, n)) for n in ("kernel", "recurrent_kernel", "bias")}
 
 
-def _keras_lstm(layer: LSTM, name: str) -> Any:
-    return keras.layers.LSTM(
+def _keras_rnn(cls: Any, layer: LSTM | GRU, name: str, **extra: Any) -> Any:
+    """Keras recurrent layer ``cls`` with the canonical tanh / sigmoid gates and a bias."""
+    return cls(
         layer.units,
         activation="tanh",
         recurrent_activation="sigmoid",
         use_bias=True,
         return_sequences=layer.return_sequences,
         name=name,
+        **extra,
     )
+
+
+def _keras_lstm(layer: LSTM, name: str) -> Any:
+    return _keras_rnn(keras.layers.LSTM, layer, name)
 
 
 @register_lowering("tensorflow", LSTM)
@@ -92,15 +98,7 @@ def _gru_dump(module: Any) -> dict[str, np.ndarray]:
 
 
 def _keras_gru(layer: GRU, name: str) -> Any:
-    return keras.layers.GRU(
-        layer.units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        reset_after=True,
-        return_sequences=layer.return_sequences,
-        name=name,
-    )
+    return _keras_rnn(keras.layers.GRU, layer, name, reset_after=True)
 
 
 @register_lowering("tensorflow", GRU)
