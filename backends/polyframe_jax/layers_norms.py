@@ -38,44 +38,36 @@ def affine_load(module: Any, local: dict[str, np.ndarray]) -> None:
         set_variable(var, value, canon)
 
 
-def _common(dtype: Any) -> dict[str, Any]:
-    return dict(dtype=dtype, param_dtype=dtype, use_fast_variance=False, rngs=nnx.Rngs(0))
+def _norm(cls: Any, layer: Any, node: Node, **extra: Any) -> Lowered:
+    """Flax norm ``cls`` over the last axis: ``layer``'s epsilon and scale, exact variance,
+    the lowering dtype; ``extra`` holds the kind's own options."""
+    dtype = lowering_dtype()
+    module = cls(
+        node.input_shape[-1],
+        epsilon=float(layer.epsilon),
+        use_scale=layer.scale,
+        **extra,
+        dtype=dtype,
+        param_dtype=dtype,
+        use_fast_variance=False,
+        rngs=nnx.Rngs(0),
+    )
+    return Lowered(module, affine_load, affine_dump)
 
 
 @register_builtin(LayerNorm)
 def lower_layer_norm(layer: LayerNorm, node: Node) -> Lowered:
     """LayerNorm -> ``nnx.LayerNorm``."""
-    module = nnx.LayerNorm(
-        node.input_shape[-1],
-        epsilon=float(layer.epsilon),
-        use_bias=layer.center,
-        use_scale=layer.scale,
-        **_common(lowering_dtype()),
-    )
-    return Lowered(module, affine_load, affine_dump)
+    return _norm(nnx.LayerNorm, layer, node, use_bias=layer.center)
 
 
 @register_builtin(GroupNorm)
 def lower_group_norm(layer: GroupNorm, node: Node) -> Lowered:
     """GroupNorm -> ``nnx.GroupNorm`` (statistics over every non-batch axis of each group)."""
-    module = nnx.GroupNorm(
-        node.input_shape[-1],
-        num_groups=layer.groups,
-        epsilon=float(layer.epsilon),
-        use_bias=layer.center,
-        use_scale=layer.scale,
-        **_common(lowering_dtype()),
-    )
-    return Lowered(module, affine_load, affine_dump)
+    return _norm(nnx.GroupNorm, layer, node, num_groups=layer.groups, use_bias=layer.center)
 
 
 @register_builtin(RMSNorm)
 def lower_rms_norm(layer: RMSNorm, node: Node) -> Lowered:
     """RMSNorm -> ``nnx.RMSNorm``."""
-    module = nnx.RMSNorm(
-        node.input_shape[-1],
-        epsilon=float(layer.epsilon),
-        use_scale=layer.scale,
-        **_common(lowering_dtype()),
-    )
-    return Lowered(module, affine_load, affine_dump)
+    return _norm(nnx.RMSNorm, layer, node)
