@@ -11,7 +11,7 @@ import abc
 import os
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from polyframe.errors import BackendError
+from polyframe.errors import BackendError, ConfigError
 
 if TYPE_CHECKING:  # numpy and the optimizers load with the first model, not with polyframe
     import numpy as np
@@ -345,6 +345,17 @@ def backend_status(name: str) -> tuple[bool, str]:
     except BackendError as exc:
         return False, str(exc)
     return cls.available()
+
+
+def usable_backends() -> list[str]:
+    """Installed, usable backends: torch, tensorflow, jax first (torch loads before TensorFlow),
+    then any plug-in. ConfigError when none is usable."""
+    names = [n for n in ("torch", "tensorflow", "jax") if n in list_backends()]
+    names += [n for n in list_backends() if n not in names]
+    usable = [n for n in names if backend_status(n)[0]]
+    if not usable:
+        raise ConfigError("no backend is usable; install one with pip install 'polyframe[all]'")
+    return usable
 
 
 def get_backend(name: str | None = None) -> AbstractBackend:

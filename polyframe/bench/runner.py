@@ -72,16 +72,11 @@ def reference_loss(suite: Suite, seed: int) -> float:
 
 def resolve_backends(choice: str | Iterable[str]) -> list[str]:
     """Backend names: ``all`` means every usable one (torch, tensorflow, jax order)."""
-    from polyframe.backend import backend_status, canonical_name, list_backends
+    from polyframe.backend import backend_status, canonical_name, usable_backends
 
     names = choice.split(",") if isinstance(choice, str) else list(choice)
     if names == ["all"]:
-        found = [n for n in ("torch", "tensorflow", "jax") if n in list_backends()]
-        found += [n for n in list_backends() if n not in found]
-        out = [n for n in found if backend_status(n)[0]]
-        if not out:
-            raise ConfigError("no backend is usable; install one with pip install 'polyframe[all]'")
-        return out
+        return usable_backends()
     out = []
     for name in names:
         ok, why = backend_status(canonical_name(name.strip()))

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from polyframe.backend import usable_backends
 from polyframe.errors import ConfigError, SpecError
 from polyframe.tune.apply import RunConfig, apply_values
 from polyframe.tune.check import check_space
@@ -24,18 +25,6 @@ from polyframe.tune.split import validation_split
 from polyframe.tune.storage import open_storage
 
 MONITORS = {"val_accuracy": "maximize", "val_loss": "minimize"}
-
-
-def usable_backends() -> list[str]:
-    """Installed, usable backends: torch, tensorflow, jax first (torch loads before TensorFlow)."""
-    from polyframe.backend import backend_status, list_backends
-
-    names = [n for n in ("torch", "tensorflow", "jax") if n in list_backends()]
-    names += [n for n in list_backends() if n not in names]
-    usable = [n for n in names if backend_status(n)[0]]
-    if not usable:
-        raise ConfigError("no backend is usable; install one with pip install 'polyframe[all]'")
-    return usable
 
 
 def _with_backend(space: SearchSpace, backend: str | None) -> tuple[SearchSpace, str | None]:
