@@ -133,7 +133,7 @@ class TorchBackend(AbstractBackend):
     def from_numpy(self, a: np.ndarray) -> Any:
         """numpy -> tensor on the default device; zero-copy on the CPU."""
         a = np.asarray(a)
-        if not a.flags.writeable or any(s < 0 for s in a.strides):
+        if not a.flags.writeable or (a.ndim and min(a.strides) < 0):
             a = np.array(a)
         t = self._torch.from_numpy(a)
         if self._device.type != "cpu":
