@@ -19,10 +19,7 @@ from .numpy_mlp import loss_and_grads, mlp_spec
 DIGITS_RULE = pf.LossScale(initial=2.0**15, growth_interval=20)
 DIGITS_ROWS, BATCH, EPOCHS = 1280, 32, 5  # 40 batches an epoch, 200 steps
 #: Where a backend's float16 Dense rounds unlike XLA-on-TensorFlow (numpy_float16's docstring).
-ROUNDING = {
-    "torch": ref.Rounding(fused_bias=True),
-    "jax": ref.Rounding(sequential_bias_grad=True),
-}
+ROUNDING = {"torch": ref.Rounding(fused_bias=True)}
 
 
 class _PerStep(pf.callbacks.Callback):
@@ -91,22 +88,18 @@ def test_float16_digits_200_steps_follow_the_numpy_reference(
     trainer.fit(*digits, batch_size=BATCH, epochs=EPOCHS, shuffle=False, callbacks=[rec])
     got = np.array(rec.losses)
     rel = np.abs(got - want_losses) / want_losses
-    epochs = got.reshape(EPOCHS, -1).mean(1), want_losses.reshape(EPOCHS, -1).mean(1)
-    epoch_rel = np.abs(epochs[0] - epochs[1]) / epochs[1]
     print(
         f"{backend}: skipped {_skipped(DIGITS_RULE.initial, rec.scales)}, final scale "
         f"{rec.scales[-1]:g}; relative loss difference: worst step {rel.max():.2e} "
-        f"(step {int(rel.argmax()) + 1}), first 100 steps {rel[:100].max():.2e}, worst epoch "
-        f"mean {epoch_rel.max():.2e}"
+        f"(step {int(rel.argmax()) + 1}), first 100 steps {rel[:100].max():.2e}"
     )
     assert _skipped(DIGITS_RULE.initial, rec.scales) == want_skipped
     assert rec.scales == want_scales
-    # One float16 rounding of a weight that differs (e.g. a last-bit difference in the float32
-    # master copy) is a 1e-3 relative change, so float16 runs drift apart by about that much
-    # over 200 steps; each epoch's mean loss stays within 1e-3 and each step within 3e-3.
-    assert epoch_rel.max() < 1e-3
-    assert rel[:100].max() < 1e-3
-    assert rel.max() < 3e-3
+    # The reference rounds where the backend's float16 kernels round; what is left is the
+    # float32 optimizer (the reference's is float64): a last-bit difference in a master weight
+    # can change its float16 copy by one rounding (1e-3 relative), so the runs drift apart by
+    # a fraction of that over 200 steps (measured worst: 7.5e-4 torch, 5.5e-4 TF, 4.8e-4 JAX).
+    assert rel.max() < 1e-3
     state = trainer.steps.optimizer_state()
     assert int(state["step"]) == 200 - len(want_skipped)  # Adam's counter skips them too
     assert all(v.dtype == np.float32 for v in trainer.model.params().values())
