@@ -214,3 +214,29 @@ def test_float16_resume_restores_the_loss_scale(backend: str, tmp_path: Path) ->
     from32 = _fit16(backend, 2, resume_from=tmp_path / "f32")
     assert from32.global_step == 12
     assert _scale(from32) == (2.0**14, 0)
+
+
+def test_float16_conv_bias_gradient_is_summed_wide(backend: str) -> None:
+    """A Conv2D bias gradient of 2048 + 63 * 0.5 over the 64 positions of one image: float16
+    values summed wide and rounded once (2080), as torch and TensorFlow do; XLA's own float16
+    sum (JAX before polyframe_jax.f16_grads) kept 2048 (+0.5 rounds away), and such sums
+    overflowed a CNN's step that torch and TensorFlow kept."""
+    L = pf.layers
+    spec = pf.Sequential(
+        [L.Input((8, 8, 1)), L.Conv2D(1, 1), L.Flatten(), L.Dense(2)], name="conv_bias"
+    )
+    model = pf.build(spec, backend=backend, seed=0)
+    dense = np.zeros((64, 2), np.float32)
+    dense[:, 0] = -1.0 / 1024  # d loss*scale / d conv output: 0.5 at 63 positions ...
+    dense[0, 0] = -4.0  # ... and 2048 at the first (dlogits * scale = (-512, 512))
+    params = {k: np.zeros_like(v) for k, v in model.params().items()}
+    model.load_params({**params, "dense_0.kernel": dense})
+    trainer = pf.Trainer(
+        model,
+        optimizer=pf.optim.SGD(1.0),
+        metrics=[],
+        precision="float16",
+        loss_scale=pf.LossScale(initial=1024.0),
+    )
+    trainer.fit(np.zeros((1, 8, 8, 1), np.float32), np.zeros(1, np.int64), batch_size=1)
+    assert float(model.params()["conv2d_0.bias"][0]) == -2080.0 / 1024
