@@ -216,14 +216,15 @@ def test_float16_resume_restores_the_loss_scale(backend: str, tmp_path: Path) ->
     assert _scale(from32) == (2.0**14, 0)
 
 
-def test_float16_conv_bias_gradient_is_summed_wide(backend: str) -> None:
-    """A Conv2D bias gradient of 2048 + 63 * 0.5 over the 64 positions of one image: float16
-    values summed wide and rounded once (2080), as torch and TensorFlow do; XLA's own float16
-    sum (JAX before polyframe_jax.f16_grads) kept 2048 (+0.5 rounds away), and such sums
-    overflowed a CNN's step that torch and TensorFlow kept."""
+def test_float16_conv_gradients_are_summed_wide(backend: str) -> None:
+    """Conv2D(1, 3) kernel and bias gradients of 2048 + 63 * 0.5 over the 64 positions of a
+    10x10 image of ones: float16 values summed wide and rounded once (2080) on every backend. The
+    frameworks' own float16 sums (XLA's bias reduce_sum, TensorFlow's bias and kernel
+    gradients, torch's kernel gradient on CPU) kept 2048 or 2076, and such sums overflowed
+    a CNN's steps that the other backends kept (polyframe_*/f16_grads.py)."""
     L = pf.layers
     spec = pf.Sequential(
-        [L.Input((8, 8, 1)), L.Conv2D(1, 1), L.Flatten(), L.Dense(2)], name="conv_bias"
+        [L.Input((10, 10, 1)), L.Conv2D(1, 3), L.Flatten(), L.Dense(2)], name="conv_sums"
     )
     model = pf.build(spec, backend=backend, seed=0)
     dense = np.zeros((64, 2), np.float32)
@@ -238,5 +239,7 @@ def test_float16_conv_bias_gradient_is_summed_wide(backend: str) -> None:
         precision="float16",
         loss_scale=pf.LossScale(initial=1024.0),
     )
-    trainer.fit(np.zeros((1, 8, 8, 1), np.float32), np.zeros(1, np.int64), batch_size=1)
-    assert float(model.params()["conv2d_0.bias"][0]) == -2080.0 / 1024
+    trainer.fit(np.ones((1, 10, 10, 1), np.float32), np.zeros(1, np.int64), batch_size=1)
+    got = model.params()
+    assert float(got["conv2d_0.bias"][0]) * -1024 == 2080.0
+    assert got["conv2d_0.kernel"].ravel().tolist() == [-2080.0 / 1024] * 9
