@@ -4,9 +4,10 @@ Under autodiff the gradient of ``y + bias`` (a float16 ``y``, the bias broadcast
 batch) is the transpose of the broadcast: a float16 ``reduce_sum`` over the rows, which XLA on
 CPU accumulates in float16, in an order that depends on the fusion around it (row after row
 for the digits MLP's last layer, eight interleaved partial sums combined pairwise for its
-first). torch's ``autocast`` and Keras' ``mixed_float16`` sum the float16 values in float32
-and round once; :func:`bias_add` does the same, so the bias gradients (and with them the
-loss-scale overflows and the trajectory) agree across backends. The forward is unchanged.
+first). torch's autocast and TensorFlow's ``BiasAddGrad`` sum the float16 values in float32
+and round once; :func:`bias_add` does the same (polyframe's float16 rule: every backend's
+f16_grads), so the bias gradients, the loss-scale overflows and the trajectory agree across
+backends. The forward is unchanged.
 """
 
 from __future__ import annotations
