@@ -45,6 +45,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         # every (writing backend, reading backend) pair, e.g. for checkpoints
         pairs = [(a, b) for a in BACKENDS for b in BACKENDS]
         metafunc.parametrize(("saver", "loader"), pairs, ids=[f"{a}-{b}" for a, b in pairs])
+    if "backend_a" in metafunc.fixturenames and "backend_b" in metafunc.fixturenames:
+        # every unordered pair of backends, e.g. two backends' runs compared to each other
+        pairs = [(a, b) for i, a in enumerate(BACKENDS) for b in BACKENDS[i + 1 :]]
+        metafunc.parametrize(("backend_a", "backend_b"), pairs, ids=[f"{a}-{b}" for a, b in pairs])
 
 
 def pytest_report_header(config: pytest.Config) -> str:

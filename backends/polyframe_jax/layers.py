@@ -20,7 +20,7 @@ from polyframe.spec.conv import Conv2D, same_padding
 from polyframe.spec.core_layers import Activation, Dense, Dropout, Flatten
 from polyframe.spec.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from polyframe.spec.sequential import Node
-from polyframe_jax import bf16_grads
+from polyframe_jax import bf16_grads, f16_grads
 from polyframe_jax.lowering import lowering_dtype, lowering_rngs, register_builtin
 from polyframe_jax.ops import NAMESPACE as OPS
 
@@ -66,7 +66,8 @@ def _rounded(module: nnx.Module, y: jax.Array) -> jax.Array:
 class DenseLayer(nnx.Linear):
     """``nnx.Linear`` followed by a canonical activation; under bfloat16 (compute ``dtype``
     bfloat16, float32 ``preferred_element_type``: set by the train step) its matmul is
-    :func:`polyframe_jax.bf16_grads.linear`."""
+    :func:`polyframe_jax.bf16_grads.linear`; under float16 its bias is added by
+    :func:`polyframe_jax.f16_grads.bias_add` (a float32 bias-gradient sum)."""
 
     def __init__(
         self, in_features: int, out_features: int, *, activation: str = "identity", **kwargs: Any
@@ -78,11 +79,19 @@ class DenseLayer(nnx.Linear):
         if self.dtype == jnp.bfloat16 and self.preferred_element_type == jnp.float32:
             bias = None if self.bias is None else self.bias[...]
             return activate(bf16_grads.linear(x, self.kernel[...], bias), self.activation)
+        if self.dtype == jnp.float16 and self.bias is not None:  # nnx.Linear's float16 forward
+            x, kernel, bias = self.promote_dtype(
+                (x, self.kernel[...], self.bias[...]), dtype=self.dtype
+            )
+            dims = (((x.ndim - 1,), (0,)), ((), ()))
+            y = self.dot_general(x, kernel, dims, precision=self.precision)
+            return activate(f16_grads.bias_add(y, bias), self.activation)
         return activate(super().__call__(x), self.activation)
 
 
 class ConvLayer(nnx.Conv):
-    """``nnx.Conv`` (NHWC, kernel ``[kh, kw, in/groups, out]``) followed by an activation."""
+    """``nnx.Conv`` (NHWC, kernel ``[kh, kw, in/groups, out]``) followed by an activation;
+    under float16 its bias is added by :func:`polyframe_jax.f16_grads.bias_add`."""
 
     def __init__(
         self,
@@ -97,6 +106,15 @@ class ConvLayer(nnx.Conv):
         self.activation = activation
 
     def __call__(self, x: jax.Array) -> jax.Array:  # type: ignore[override]
+        if self.dtype == jnp.float16 and self.bias is not None:
+            # nnx.Conv's float16 forward without its bias add; the bias is added by
+            # f16_grads.bias_add (a float32 bias-gradient sum over batch and positions)
+            self.use_bias = False
+            try:
+                y = super().__call__(x)
+            finally:
+                self.use_bias = True
+            return activate(f16_grads.bias_add(y, self.bias[...].astype(y.dtype)), self.activation)
         return activate(_rounded(self, super().__call__(x)), self.activation)
 
 

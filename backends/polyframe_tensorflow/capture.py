@@ -11,6 +11,7 @@ import numpy as np
 
 from polyframe.errors import BackendError
 from polyframe.porting import Captured
+from polyframe_tensorflow import f16_grads
 from polyframe_tensorflow._env import keras
 
 COVERED = (
@@ -40,7 +41,7 @@ def _layer(layer: Any, where: str) -> Any:
         raise BackendError(f"{where}: data_format={cfg['data_format']!r} is not covered")
     if isinstance(layer, kl.Dense):
         return L.Dense(layer.units, _act(layer.activation, where), layer.use_bias, name=name)
-    if isinstance(layer, kl.Conv2D) and type(layer) is kl.Conv2D:
+    if type(layer) in (kl.Conv2D, f16_grads.Conv2D):  # polyframe's lowering: the latter
         return L.Conv2D(
             layer.filters, tuple(cfg["kernel_size"]), strides=tuple(cfg["strides"]),
             padding=cfg["padding"], dilation=tuple(cfg["dilation_rate"]), groups=cfg["groups"],

@@ -16,7 +16,7 @@ from polyframe.spec.core_layers import Activation, Dense, Dropout, Flatten
 from polyframe.spec.normalization import BatchNorm
 from polyframe.spec.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from polyframe.spec.sequential import Node
-from polyframe_tensorflow import bf16_grads
+from polyframe_tensorflow import bf16_grads, f16_grads
 from polyframe_tensorflow._env import keras
 from polyframe_tensorflow.activations import keras_activation
 from polyframe_tensorflow.batchnorm import CanonicalBatchNorm
@@ -72,8 +72,9 @@ def keras_pool(cls: Any, layer: Any, node: Node) -> keras.layers.Layer:
 
 @register_lowering("tensorflow", Conv2D)
 def lower_conv2d(layer: Conv2D, node: Node) -> keras.layers.Layer:
-    """``keras.layers.Conv2D`` channels-last; TF 'same' padding is the canonical rule."""
-    return keras_conv(keras.layers.Conv2D, layer, node)
+    """``keras.layers.Conv2D`` channels-last; TF 'same' padding is the canonical rule (its
+    float16 bias gradient summed in float32: polyframe_tensorflow.f16_grads)."""
+    return keras_conv(f16_grads.Conv2D, layer, node)
 
 
 @register_lowering("tensorflow", MaxPool2D)

@@ -8,6 +8,7 @@ from polyframe.spec.conv1d import Conv1D
 from polyframe.spec.conv_depthwise import DepthwiseConv2D
 from polyframe.spec.conv_transpose import Conv2DTranspose
 from polyframe.spec.sequential import Node
+from polyframe_tensorflow import f16_grads
 from polyframe_tensorflow._env import keras
 from polyframe_tensorflow.activations import keras_activation
 from polyframe_tensorflow.layers import CHANNELS_LAST, keras_conv, lower_conv2d
@@ -15,8 +16,9 @@ from polyframe_tensorflow.layers import CHANNELS_LAST, keras_conv, lower_conv2d
 
 @register_lowering("tensorflow", Conv1D)
 def lower_conv1d(layer: Conv1D, node: Node) -> keras.layers.Layer:
-    """``keras.layers.Conv1D``: kernel ``[k, in/groups, out]``; TF 'same' is canonical."""
-    return keras_conv(keras.layers.Conv1D, layer, node)
+    """``keras.layers.Conv1D``: kernel ``[k, in/groups, out]``; TF 'same' is canonical (its
+    float16 bias gradient summed in float32: polyframe_tensorflow.f16_grads)."""
+    return keras_conv(f16_grads.Conv1D, layer, node)
 
 
 @register_lowering("tensorflow", DepthwiseConv2D)

@@ -12,6 +12,7 @@ from polyframe.spec.conv1d import Conv1D
 from polyframe.spec.conv_depthwise import DepthwiseConv2D
 from polyframe.spec.conv_transpose import Conv2DTranspose, transpose_crop
 from polyframe.spec.sequential import Node
+from polyframe_torch import f16_grads
 from polyframe_torch import modules as M
 from polyframe_torch.layers import lower_conv2d
 from polyframe_torch.lowered import CHANNELS_FIRST, Lowered
@@ -33,6 +34,8 @@ class Conv1d(nn.Conv1d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pad is not None:
             x = F.pad(x, self.pad)
+        if f16_grads.active(x):  # float16: gradients summed in float32 (f16_grads)
+            return self.act(f16_grads.conv(self._conv_forward, x, self.weight, self.bias))
         return self.act(self._conv_forward(x, self.weight, self.bias))
 
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from polyframe.spec.activations import OPS_ACTIVATIONS
-from polyframe_torch import bf16_grads
+from polyframe_torch import bf16_grads, f16_grads
 
 Pad4 = tuple[int, int, int, int]  # F.pad order: (left, right, top, bottom)
 
@@ -97,6 +97,8 @@ class Conv2d(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.pad is not None:
             x = F.pad(x, self.pad)
+        if f16_grads.active(x):  # float16: gradients summed in float32 (f16_grads)
+            return self.act(f16_grads.conv(self._conv_forward, x, self.weight, self.bias))
         return self.act(self._conv_forward(x, self.weight, self.bias))
 
     def extra_repr(self) -> str:

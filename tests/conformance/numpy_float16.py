@@ -4,12 +4,11 @@ backend to.
 
 Each float16 op takes float16 operands, computes wide (float64) and rounds once to float16
 (an overflow becomes inf), as the frameworks' CPU kernels do: matmuls, then the bias add, the
-relu. Two places where the frameworks round differently are options of the reference
-(:class:`Rounding`): torch's ``addmm`` rounds matmul + bias once (XLA and TensorFlow round the
-matmul, then the sum), and JAX's bias gradient (the transpose of a broadcast) is a float16
-``reduce_sum`` that XLA on CPU accumulates in float16, row after row (torch and TensorFlow sum
-wide; with it the last layer's bias gradient matches JAX's bit for bit, the first layer's still
-differs in the last bit of about a third of its elements: an XLA fusion order not pinned down); the logits go to float32 for the softmax cross-entropy. The backward pass mirrors it:
+relu. Where the frameworks round differently is an option of the reference (:class:`Rounding`):
+torch's ``addmm`` rounds matmul + bias once (XLA and TensorFlow round the matmul, then the
+sum). Bias gradients are float16 values summed wide and rounded once on every backend (JAX:
+polyframe_jax.f16_grads.bias_add; XLA's own float16 ``reduce_sum`` accumulated in float16);
+the logits go to float32 for the softmax cross-entropy. The backward pass mirrors it:
 the gradient of the scaled loss reaches the logits in float32, is rounded to float16, and
 flows back through float16 ops; the float32 master weights get the float16 gradients,
 unscaled in float32. The optimizer is the float64 oracle (numpy_optim), its results stored
@@ -44,7 +43,6 @@ class Rounding:
     """Where a backend's float16 Dense rounds (see the module docstring)."""
 
     fused_bias: bool = False  # matmul + bias rounded once (torch)
-    sequential_bias_grad: bool = False  # bias gradient accumulated in float16 (JAX)
 
 
 def _f16(a: np.ndarray) -> np.ndarray:
@@ -57,13 +55,8 @@ def _mm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _f16(a.astype(np.float64) @ b.astype(np.float64))
 
 
-def _sum0(a: np.ndarray, sequential: bool) -> np.ndarray:
-    if not sequential:
-        return _f16(a.astype(np.float64).sum(axis=0))
-    total = np.zeros(a.shape[1:], np.float16)
-    for row in a:
-        total = _f16(total.astype(np.float64) + row)
-    return total
+def _sum0(a: np.ndarray) -> np.ndarray:
+    return _f16(a.astype(np.float64).sum(axis=0))
 
 
 def _dense(x: np.ndarray, w: np.ndarray, b: np.ndarray, fused: bool) -> np.ndarray:
@@ -97,9 +90,9 @@ def loss_and_grads(
     dz1 = np.where(z1 > 0, dh, np.float16(0))
     grads16 = {
         "dense_0.kernel": _mm(x16.T, dz1),
-        "dense_0.bias": _sum0(dz1, rounding.sequential_bias_grad),
+        "dense_0.bias": _sum0(dz1),
         "dense_1.kernel": _mm(h.T, dz2),
-        "dense_1.bias": _sum0(dz2, rounding.sequential_bias_grad),
+        "dense_1.bias": _sum0(dz2),
     }
     inv = np.float32(1.0 / scale)
     with np.errstate(invalid="ignore", over="ignore"):
