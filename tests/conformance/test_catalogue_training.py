@@ -12,8 +12,10 @@ from polyframe.testing.finite_differences import _central
 L = pf.layers
 
 
-def _ce_loss(spec: pf.Sequential, params: dict, x: np.ndarray, y: np.ndarray) -> float:
-    logits = pf.reference.forward(spec, params, x, out_dtype=np.float64)
+def _ce_loss(
+    spec: pf.Sequential, params: dict, x: np.ndarray, y: np.ndarray, training: bool = False
+) -> float:
+    logits = pf.reference.forward(spec, params, x, training=training, out_dtype=np.float64)
     logits = logits - logits.max(axis=1, keepdims=True)
     logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     return float(-logp[np.arange(len(y)), y].mean())
@@ -103,6 +105,38 @@ def test_batchnorm_statistics_after_a_training_step(backend: str) -> None:
     assert sorted(state) == ["batch_norm_0.moving_mean", "batch_norm_0.moving_var"]
     for name, value in state.items():
         assert np.max(np.abs(params[name] - value)) <= 1e-6, name
+
+
+@pytest.mark.parametrize("affine", [True, False], ids=["affine", "no_affine"])
+def test_batchnorm_training_step_matches_reference_gradient(affine: bool, backend: str) -> None:
+    """One SGD step through a training-mode BatchNorm (batch statistics) moves every trained
+    parameter by ``lr * dL/dp``, dL/dp from float64 finite differences of the reference."""
+    spec = pf.Sequential(
+        [
+            L.Input((3,)),
+            L.Dense(4),
+            L.BatchNorm(center=affine, scale=affine),
+            L.Activation("tanh"),
+            L.Dense(2),
+        ]
+    )
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(8, 3)) * 2 + 1).astype(np.float32)
+    y = np.arange(8) % 2
+    model = pf.build(spec, backend=backend, seed=4)
+    p64 = {k: v.astype(np.float64) for k, v in model.params().items()}
+    trained = sorted(k for k in p64 if "moving" not in k)
+    assert len(trained) == (6 if affine else 4), trained
+    lr = 0.5
+    loss = lambda: _ce_loss(spec, p64, x, y, training=True)  # noqa: E731
+    expected = {k: p64[k] - lr * _central(loss, p64[k]) for k in trained}
+    pf.Trainer(model, optimizer=pf.optim.SGD(lr), metrics=[]).fit(
+        x, y, batch_size=8, epochs=1, shuffle=False
+    )
+    after = model.params()
+    for name, want in expected.items():
+        moved = np.max(np.abs(want - p64[name]))
+        assert np.max(np.abs(after[name] - want)) <= 1e-4 * max(moved, 1e-3), name
 
 
 def test_token_classifier_learns(backend: str) -> None:
