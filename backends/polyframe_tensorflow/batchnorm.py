@@ -3,7 +3,7 @@
 ``keras.layers.BatchNormalization`` stores the *biased* batch variance; the canonical rule
 (torch's) stores the unbiased one (``n / (n - 1)``) while normalizing with the biased one.
 
-Float32 images (rank 4, channels last) go through TensorFlow's fused kernel,
+Float32 images (rank 4, channels last) on a CPU go through TensorFlow's fused kernel,
 ``FusedBatchNormV3``, called as the raw op (``tf.compat.v1.nn.fused_batch_norm`` raises
 epsilon to 1.001e-5): in training it returns the unbiased batch variance, the canonical running
 statistic. Unfused, normalization is a chain of elementwise ops over the whole activation,
@@ -14,11 +14,21 @@ kernel measured 57 ms a step against 83 ms (and the tuned Keras loop's, whose
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from polyframe_tensorflow._env import keras, tf
 
 ops = keras.ops
+
+
+@functools.cache
+def _cpu_only() -> bool:
+    """No GPU visible. On a GPU the fused op is cuDNN's, whose minimum epsilon is why
+    TensorFlow's wrapper floors it at 1.001e-5 (polyframe's 1e-5, as a float32, is just
+    under 1e-5); not tried on a GPU here, so GPUs keep the elementwise form (XLA, their default
+    mode, fuses it anyway)."""
+    return not tf.config.list_logical_devices("GPU")
 
 
 def _fused(
@@ -98,8 +108,13 @@ class CanonicalBatchNorm(keras.layers.Layer):
         return tf.cast(mean, x.dtype), tf.cast(s2 / n - mean * mean, x.dtype), n
 
     def _use_fused(self, x: Any) -> bool:
-        """Float32 rank-4 channels-last input, statistics of this replica only."""
-        if len(x.shape) != 4 or x.dtype != tf.float32 or self.moving_mean.dtype != tf.float32:
+        """Float32 rank-4 channels-last input on a CPU, statistics of this replica only."""
+        if (
+            not _cpu_only()
+            or len(x.shape) != 4
+            or x.dtype != tf.float32
+            or self.moving_mean.dtype != tf.float32
+        ):
             return False
         ctx = tf.distribute.get_replica_context()
         return not (self.synchronized and ctx is not None and ctx.num_replicas_in_sync > 1)
