@@ -63,6 +63,10 @@ LAYER_CASES: dict[str, tuple[pf.Sequential, tuple[int, ...]]] = {
     "batchnorm_image": (_seq((4, 4, 3), L.BatchNorm()), (8, 4, 4, 3)),
     "batchnorm_dense": (_seq((5,), L.BatchNorm(momentum=0.8, epsilon=1e-3)), (16, 5)),
     "batchnorm_no_affine": (_seq((5,), L.BatchNorm(center=False, scale=False)), (16, 5)),
+    "batchnorm_image_no_affine": (
+        _seq((4, 4, 3), L.BatchNorm(momentum=0.8, center=False, scale=False)),
+        (8, 4, 4, 3),
+    ),
 }
 
 #: Whole models: every layer kind in one network.

@@ -38,7 +38,10 @@ def test_model_matches_reference(case: str, backend: str) -> None:
     assert np.max(np.abs(model(x) - want)) <= TOL
 
 
-@pytest.mark.parametrize("case", ["batchnorm_image", "batchnorm_dense", "batchnorm_no_affine"])
+@pytest.mark.parametrize(
+    "case",
+    ["batchnorm_image", "batchnorm_dense", "batchnorm_no_affine", "batchnorm_image_no_affine"],
+)
 def test_batchnorm_training_mode_and_running_stats(case: str, backend: str) -> None:
     spec, shape = LAYER_CASES[case]
     model = pf.build(spec, backend=backend, seed=0)
