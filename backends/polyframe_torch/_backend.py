@@ -47,6 +47,8 @@ class TorchBackend(AbstractBackend):
         self._torch = torch
         self._native = native
         self._device = torch.device(self.devices()[0])
+        self._on_cpu = self._device.type == "cpu"
+        self._from_numpy = torch.from_numpy
 
     def version(self) -> str:
         """torch's version, with the CUDA version when built with CUDA."""
@@ -132,13 +134,15 @@ class TorchBackend(AbstractBackend):
 
     def from_numpy(self, a: np.ndarray) -> Any:
         """numpy -> tensor on the default device; zero-copy on the CPU."""
-        a = np.asarray(a)
-        if not a.flags.writeable or (a.ndim and min(a.strides) < 0):
-            a = np.array(a)
-        t = self._torch.from_numpy(a)
-        if self._device.type != "cpu":
-            t = t.to(self._device, non_blocking=True)
-        return t
+        if type(a) is not np.ndarray or not a.flags.writeable:
+            a = np.array(a)  # torch shares only writeable memory without a warning
+        try:
+            t = self._from_numpy(a)
+        except ValueError:  # negative strides (a reversed view)
+            t = self._from_numpy(a.copy())
+        if self._on_cpu:
+            return t
+        return t.to(self._device, non_blocking=True)
 
     def data_parallel(self) -> Any:
         """The ``TorchEngine`` of :mod:`polyframe_torch.distributed` (one per process)."""
