@@ -7,10 +7,11 @@ windows alternate (the order reversed every round) and each window is timed with
 its default thread pool, as in ``polyframe bench`` (unlike benchmarks/jax_step_ab.py). The
 polyframe variants replace ``JaxSteps._train`` by the same function jitted with other
 ``donate_argnums`` (arguments: params, rest, optimizer state, accumulators, x, y, lr):
-``all`` is polyframe's own choice; ``opt`` donates the optimizer state and accumulators;
-``acc`` the accumulators only; ``none`` nothing. ``tuned-kept`` is the tuned loop with
-nothing donated. ``--hlo`` prints the compiled steps' copy,
-while and fusion counts and XLA's cost analysis. Results: benchmarks/results/lstm_profile.md.
+``all`` is what polyframe donates on GPU and TPU (and did on CPU before session 5);
+``opt`` donates the optimizer state and accumulators; ``acc`` the accumulators only;
+``none`` nothing (polyframe's CPU choice now). ``tuned-kept`` is the tuned loop with nothing
+donated. ``--hlo`` prints the compiled steps' copy, while and fusion counts and XLA's cost
+analysis. Results: benchmarks/results/lstm_profile.md.
 
     python benchmarks/jax_donation_ab.py --suite lstm --steps 32 --rounds 12 \\
         --impls tuned,tuned-kept,docs,all,none --hlo
