@@ -2,7 +2,7 @@
 
 The module is split once (``graphdef, params, rest = nnx.split(model, nnx.Param, ...)``); each
 step is a pure function ``jax.jit``-ed over the state, with the state and the accumulators
-donated (except on CPU: see ``_DONATE_ON_CPU``). ``nnx.merge`` happens inside the trace only. The learning rate is a traced scalar
+donated (``_DONATE_ON_CPU`` says why on the CPU too). ``nnx.merge`` happens inside the trace only. The learning rate is a traced scalar
 argument, so changing it never recompiles. Loss sums and metric counts stay on the device
 until :meth:`JaxSteps.results`; :meth:`JaxSteps.sync` writes the trained state back into the
 module. ``steps_per_execution`` runs several steps in one call with ``jax.lax.scan``;
@@ -54,15 +54,15 @@ from polyframe_jax.optimizers import direction
 PHASES = ("train", "eval")
 
 
-#: Whether the compiled steps donate their state buffers on the CPU platform. They do on GPU and
-#: TPU (donation halves the device memory the state needs), not on CPU, where host memory is
-#: plentiful and donation costs time: a donated call waits for the previous one to finish, so
-#: the Python dispatch of step k+1 no longer overlaps step k's compute. Measured in one process
-#: with XLA's default 2-thread pool (benchmarks/jax_donation_ab.py, session 5; median ms/step):
-#: the LSTM suite's tuned flax loop 7.91 -> 6.47 wall, 10.51 -> 9.72 CPU without donation;
-#: polyframe's step 1-3.5% faster without it in every run (lstm 8.56 -> 8.29, 8.29 -> 8.20 wall;
-#: ResNet-20 137.8 -> 136.5). The numbers trained are identical either way.
-_DONATE_ON_CPU = False
+#: Whether the compiled steps donate their state buffers on the CPU platform (they always do on
+#: GPU/TPU: donation halves the device memory the state needs). Measured both ways on the quiet
+#: 2-core machine (session 5, `polyframe bench`, 2 workers per implementation, CPU ratio vs the
+#: tuned flax loop): without donation the LSTM step is 1-3.5% faster in one process
+#: (benchmarks/jax_donation_ab.py: a donated call waits for the previous one), but every step
+#: then allocates fresh state buffers: the overhead curve's MLPs went 0.945 -> 1.052 (256-256-256,
+#: batch 64) and 0.989 -> 1.072 (784-512-512, batch 128), ResNet-20's wall ratio 1.064 -> 1.111.
+#: So the steps donate on the CPU too.
+_DONATE_ON_CPU = True
 
 
 def _copy(tree: Any) -> Any:
