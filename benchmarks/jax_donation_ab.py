@@ -24,6 +24,8 @@ import statistics
 import time
 from typing import Any
 
+from xla_summary import summary  # benchmarks/ is the script's directory
+
 #: ``donate_argnums`` of ``JaxSteps._train`` per variant.
 DONATE = {"all": (0, 1, 2, 3), "opt": (2, 3), "acc": (3,), "none": ()}
 STATE = ("params", "rest", "opt")
@@ -83,14 +85,7 @@ def print_hlo(suite: Any, impl: Any, x: Any, y: Any) -> None:
     for name, donate in DONATE.items():
         fn = jax.jit(steps._leafwise(steps._train_fn, STATE, STATE), donate_argnums=donate)
         compiled = fn.lower(*args, steps._lr_array(suite.lr), None).compile()
-        text = compiled.as_text()
-        cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, list) else cost
-        counts = " ".join(f"{op}={text.count(f' {op}(')}" for op in ("copy", "while", "fusion"))
-        print(
-            f"{name:>5}: {counts}; flops {cost.get('flops', 0):.3g}, "
-            f"bytes accessed {cost.get('bytes accessed', 0):.3g}"
-        )
+        print(f"{name:>5}: {summary(compiled, ('copy', 'while', 'fusion'))}")
 
 
 def main() -> None:

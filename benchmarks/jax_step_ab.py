@@ -14,13 +14,13 @@ is already set. ``--hlo`` also prints each compiled step's op counts and XLA's c
 from __future__ import annotations
 
 import argparse
-import collections
 import functools
 import os
-import re
 import statistics
 import time
 from typing import Any
+
+from xla_summary import summary  # benchmarks/ is the script's directory
 
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -74,16 +74,7 @@ def compare_programs(suite: Any, impl: Any, params: dict, x: Any, y: Any) -> Non
     tuned, state = _tuned_program(suite, params)
     lowered["tuned"] = tuned.lower(state, xb, yb)
     for name, low in lowered.items():
-        compiled = low.compile()
-        text = compiled.as_text()
-        ops = collections.Counter(re.findall(r"= \S+ ([\w-]+)\(", text))
-        cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, list) else cost
-        counts = " ".join(f"{k}={ops.get(k, 0)}" for k in OPS)
-        print(
-            f"{name:>9}: flops {cost.get('flops', 0):.3g}, bytes accessed "
-            f"{cost.get('bytes accessed', 0):.3g}; {counts}"
-        )
+        print(f"{name:>9}: {summary(low.compile(), OPS)}")
 
 
 def main() -> None:
