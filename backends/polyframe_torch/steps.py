@@ -274,6 +274,13 @@ class TorchSteps(AbstractSteps):
         self._last = [part]
         return n
 
+    def _set_lr(self, lr: float) -> None:
+        """Write ``lr`` into the param groups when it changed (a Python float: no recompile)."""
+        if lr != self._lr:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            self._lr = lr
+
     def _clip(self) -> None:
         cfg = self.config
         if cfg.clip_value is not None:
@@ -303,10 +310,7 @@ class TorchSteps(AbstractSteps):
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)  # also records whether any is inf/nan
         self._clip()
-        if lr != self._lr:  # written only when it changes (a Python float: no recompile)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            self._lr = lr
+        self._set_lr(lr)
         if self.scaler is None:
             self.optimizer.step()
         else:
@@ -323,10 +327,7 @@ class TorchSteps(AbstractSteps):
         loss.backward()
         self._accumulate("train", loss, out, y)
         self._last = [loss.detach()]
-        if lr != self._lr:
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            self._lr = lr
+        self._set_lr(lr)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
 
