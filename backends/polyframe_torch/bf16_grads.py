@@ -58,13 +58,18 @@ class _Bf16Linear(torch.autograd.Function):
         return dx, dw, db
 
 
-def active(device_type: str) -> bool:
-    """Whether a bfloat16 autocast region that records gradients is active."""
+def autocasting(device_type: str, dtype: torch.dtype) -> bool:
+    """Whether an autocast region to ``dtype`` that records gradients is active."""
     return (
         torch.is_grad_enabled()
         and torch.is_autocast_enabled(device_type)
-        and torch.get_autocast_dtype(device_type) == BF16
+        and torch.get_autocast_dtype(device_type) == dtype
     )
+
+
+def active(device_type: str) -> bool:
+    """Whether a bfloat16 autocast region that records gradients is active."""
+    return autocasting(device_type, BF16)
 
 
 #: whether a batch is split over workers now (set by :func:`recomputing`)

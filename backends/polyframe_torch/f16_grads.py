@@ -15,17 +15,15 @@ from typing import Any, Callable
 
 import torch
 
+from polyframe_torch.bf16_grads import autocasting
+
 F16 = torch.float16
 Conv = Callable[[torch.Tensor, torch.Tensor, Any], torch.Tensor]
 
 
 def active(x: torch.Tensor) -> bool:
     """Is this a float16-autocast forward that records gradients?"""
-    return (
-        torch.is_autocast_enabled(x.device.type)
-        and torch.get_autocast_dtype(x.device.type) == F16
-        and torch.is_grad_enabled()
-    )
+    return autocasting(x.device.type, F16)
 
 
 class _F16Conv(torch.autograd.Function):
