@@ -47,7 +47,7 @@ def choose_mode(spec: Any, compile: bool | None, precision: str = "float32") -> 
     """``compile=True``: XLA; ``False``: eager (debugging); ``None``: the fast default, XLA,
     except for convolutional and recurrent models on a CPU-only machine, where TF's graph mode
     measured faster (oneDNN convolutions ~3.5x; the LSTM suite's step 17.2 vs 19.5 ms); its
-    optimizer update is still XLA-compiled (see :class:`TensorFlowSteps`).
+    optimizer update is still XLA-compiled, except in recurrent models (see :func:`xla_update`).
 
     ``bfloat16`` defaults to graph mode too: the data-parallel step runs in graph mode (inside
     ``strategy.run``), and bfloat16 numbers depend on the mode (XLA keeps some intermediates in
@@ -65,6 +65,16 @@ def choose_mode(spec: Any, compile: bool | None, precision: str = "float32") -> 
     ):
         return "graph"
     return "xla"
+
+
+def xla_update(spec: Any) -> bool:
+    """Whether graph mode XLA-compiles the optimizer update: yes (a few fused loops instead of
+    one TF kernel per op: the CNN step measured 0.89x of the tuned Keras loop's, 1.05x
+    without), except in recurrent models. There the XLA call slows the rest of the step: the
+    lstm suite's graph-executor thread spent ~12% more CPU per step with it (one thread does
+    all the work; the update alone is cheaper in XLA), polyframe/tuned CPU 1.04-1.14 with it,
+    1.00-1.02 without (benchmarks/results/lstm_profile.md, session 6)."""
+    return not any(isinstance(n.layer, (LSTM, GRU)) for n in spec.nodes)
 
 
 def _rows(t: Any) -> Any:
@@ -222,9 +232,9 @@ class TensorFlowSteps(AbstractSteps):
         self._lr: float | None = None  # the rate last written into the optimizer
         # The update is elementwise work over every variable: in graph mode (unfused TF
         # kernels, one per op) it runs as an XLA-compiled function inside the step, fused into
-        # a few loops (the CNN step measured 0.89x of the tuned Keras loop's, 1.05x without).
+        # a few loops, except in recurrent models (see xla_update).
         self._apply: Any = self._apply_update
-        if mode == "graph":
+        if mode == "graph" and xla_update(self.spec):
             self._apply = tf.function(self._closure(type(self)._apply_update), jit_compile=True)
         self._train_fn = self._wrap(type(self)._train_step)
         self._accumulate_fn = self._wrap(type(self)._accumulate_step)
