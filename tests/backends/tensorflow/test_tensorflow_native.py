@@ -211,6 +211,24 @@ def test_conv_steps_graph_and_eager_modes_train(compile) -> None:
     assert not np.array_equal(model.params()["batch_norm_0.moving_var"], np.ones(4, np.float32))
 
 
+RNN = pf.Sequential([L.Input((5, 3)), L.LSTM(4), L.Dense(2)])
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "xla"), [(CNN, (8, 8, 2), True), (RNN, (5, 3), False)], ids=["conv", "lstm"]
+)
+def test_graph_mode_update_is_xla_compiled_except_in_recurrent_models(spec, shape, xla) -> None:
+    """Graph mode XLA-compiles the update of convolutional models; recurrent ones keep Keras'
+    graph-mode update (the XLA call slowed the LSTM step by ~7%: lstm_profile.md)."""
+    _, steps = _steps(spec, Adam(0.01), metrics=())
+    assert steps.mode == "graph"
+    assert getattr(steps._apply, "_jit_compile", None) is (True if xla else None)
+    x = BE.from_numpy(_x((4, *shape)))
+    before = steps.model.trainable_variables[0].numpy().copy()
+    steps.train(x, BE.from_numpy(np.arange(4, dtype=np.int64) % 2), 0.01)
+    assert np.abs(steps.model.trainable_variables[0].numpy() - before).max() > 0
+
+
 # -- the optimizer follows torch's formulas: two steps by hand in numpy ----------------------
 X = _x((5, 4), 3)
 T = _x((5, 3), 4)
