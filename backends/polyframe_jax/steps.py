@@ -49,6 +49,7 @@ from polyframe_jax import metrics as M
 from polyframe_jax.layers import ConvLayer, DenseLayer
 from polyframe_jax.losses import step_loss
 from polyframe_jax.module import mode_of, restore_mode
+from polyframe_jax.opt_init import init_state
 from polyframe_jax.optimizers import direction
 
 PHASES = ("train", "eval")
@@ -70,32 +71,6 @@ def _copy(tree: Any) -> Any:
     ``device_put(may_alias=False)`` copies buffers without an XLA program (``a.copy()`` runs a
     copy program per shape, compiled or loaded from the persistent cache in a new process)."""
     return jax.tree.map(lambda a: jax.device_put(a, may_alias=False), tree)
-
-
-def _buffer(a: Any) -> Any:
-    """What identifies ``a``'s memory: its buffer's address (the array itself when sharded)."""
-    try:
-        return a.unsafe_buffer_pointer()
-    except Exception:  # several shards, or not a jax.Array
-        return id(a)
-
-
-def _init_state(tx: Any, params: Any, compile: bool | None) -> Any:
-    """``tx.init(params)`` as one compiled program (eagerly, each zeros tree is an XLA program
-    per shape); eager when the steps are (``compile=False``). No leaf of the result shares a
-    buffer with ``params`` or with another leaf: the steps donate both."""
-    if compile is False:
-        return tx.init(params)
-    state = jax.jit(tx.init)(params)
-    seen = {_buffer(a) for a in jax.tree.leaves(params)}
-    fresh = []
-    for leaf in jax.tree.leaves(state):
-        fresh.append(_buffer(leaf) not in seen)
-        seen.add(_buffer(leaf))
-    if all(fresh):
-        return state
-    it = iter(fresh)
-    return jax.tree.map(lambda a: a if next(it) else jax.device_put(a, may_alias=False), state)
 
 
 def _rows(t: Any) -> int:
@@ -194,7 +169,7 @@ class JaxSteps(AbstractSteps):
         self._leaves: dict[str, list[Any]] = {}  # its arrays (what the compiled steps take)
         self.params, self.rest = self._place(_copy(params)), self._place(_copy(rest))
         self._tx = direction(optimizer)
-        self.opt_state = self._place(_init_state(self._tx, self.params, compile))
+        self.opt_state = self._place(init_state(self._tx, self.params, compile))
         self._ls = None  # float16: the loss scale's state (a dict of arrays)
         if config.precision == "float16":
             self._set_scale(float(config.loss_scale.initial), 0)

@@ -50,8 +50,7 @@ def test_built_model_holds_the_canonical_values_on_the_device(make) -> None:
     model = pf.build(spec, backend="jax", seed=SEED)
     kinds = {type(v.get_value()).__name__ for _, v in nnx.to_flat_state(nnx.state(model.native))}
     assert all(
-        isinstance(v.get_value(), jax.Array)
-        for _, v in nnx.to_flat_state(nnx.state(model.native))
+        isinstance(v.get_value(), jax.Array) for _, v in nnx.to_flat_state(nnx.state(model.native))
     ), kinds
     want, got = init_params(spec, SEED), model.params()
     assert sorted(got) == sorted(want)
