@@ -12,6 +12,10 @@ compiled programs from the persistent cache) is measured apart.
 
     python benchmarks/startup.py --repeats 3 --warm-rounds 3 --json benchmarks/results/startup.json \
         --markdown benchmarks/results/startup.md
+
+``--warm-only`` runs the warm-start rows alone (no cold polyframe/native comparison, no
+``polyframe train``), e.g. ``python benchmarks/startup.py --warm-only --backend jax
+--warm-rounds 5`` while working on what a second process pays.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ _T0 = time.perf_counter()
 _TAIL = """
 print(json.dumps({"import_s": _T_IMPORT, "step_wall": time.time(), "loss": float(loss),
                   "build_step_s": time.perf_counter() - _T0 - _T_IMPORT,
+                  "build_step_cpu_s": time.process_time() - _C_IMPORT,
                   "torch_loaded": "torch" in sys.modules}), flush=True)
 """
 
@@ -137,7 +142,8 @@ loss = trainer.fit(x[:32], y[:32], batch_size=32, epochs=1).history["loss"][-1]
 def script(backend: str, impl: str) -> str:
     """The child's whole program for ``(backend, impl)``."""
     imports, body = SNIPPETS[(backend, impl)]
-    return _HEAD + imports + "_T_IMPORT = time.perf_counter() - _T0\n" + body + _TAIL
+    marks = "_T_IMPORT = time.perf_counter() - _T0\n_C_IMPORT = time.process_time()\n"
+    return _HEAD + imports + marks + body + _TAIL
 
 
 def child_env() -> dict[str, str]:
@@ -175,6 +181,7 @@ def run_child(argv: list[str], env: dict[str, str] | None = None) -> dict[str, A
         result.update(
             import_s=data["import_s"],
             build_step_s=data["build_step_s"],
+            build_step_cpu_s=data["build_step_cpu_s"],
             first_step_s=data["step_wall"] - start,
             loss=data["loss"],
             torch_loaded=data["torch_loaded"],
@@ -219,7 +226,7 @@ def measure_warm(rounds: int, backend: str) -> list[dict[str, Any]]:
 def summarize_warm(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians of the cold and warm processes, and warm / cold."""
     out: dict[str, Any] = {}
-    for key in ("build_step_s", "first_step_s", "peak_rss_mb"):
+    for key in ("build_step_s", "build_step_cpu_s", "first_step_s", "peak_rss_mb"):
         cold = statistics.median(r["cold"][key] for r in rows)
         warm = statistics.median(r["warm"][key] for r in rows)
         out[key] = {"cold": cold, "warm": warm, "ratio": warm / cold}
@@ -293,8 +300,13 @@ def markdown(report: dict[str, Any]) -> str:
         "# Start-up: import, build the digits MLP, one training step (fresh process)",
         "",
         f"{m['cores']} cores, {m['os']}, Python {m['python']}; load average before "
-        f"{m['load_before']}, after {m['load_after']}; {report['repeats']} rounds, "
-        "polyframe and native alternating; medians, ratio = polyframe / native.",
+        f"{m['load_before']}, after {m['load_after']}"
+        + (
+            f"; {report['repeats']} rounds, polyframe and native alternating; medians, ratio = "
+            "polyframe / native."
+            if report["summary"]
+            else "."
+        ),
         "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
         "",
         "Method: one fresh `python` process per measurement, the same environment for all "
@@ -334,19 +346,22 @@ def markdown(report: dict[str, Any]) -> str:
                 f" | {med['import_s']:.2f}: **{x['ratio']['import_s']:.3f}**"
                 f" | {med['peak_rss_mb']:.0f}: **{x['ratio']['peak_rss_mb']:.3f}** |"
             )
+    warm_at = len(lines)
     if report.get("warm_start"):
         rounds = len(next(iter(report["warm_runs"].values())))
         lines += [
             "",
             f"Warm start ({rounds} rounds; per round a fresh `POLYFRAME_CACHE_DIR`, a first "
             "process that compiles and fills it, a second that loads from it; *build + first "
-            "step* is after the imports):",
+            "step* is after the imports; its CPU time is the child's `time.process_time()`, all "
+            "threads, less sensitive than wall time to other jobs on the machine):",
             "",
             "| backend | measure | first process | second process | second / first |",
             "|---|---|---|---|---|",
         ]
         labels = {
             "build_step_s": "build + first step (s)",
+            "build_step_cpu_s": "build + first step, CPU time (s)",
             "first_step_s": "time to first step (s)",
             "peak_rss_mb": "peak RSS (MB)",
         }
@@ -356,6 +371,8 @@ def markdown(report: dict[str, Any]) -> str:
                 lines.append(
                     f"| {b} | {label} | {x['cold']:.2f} | {x['warm']:.2f} | **{x['ratio']:.3f}** |"
                 )
+    if not report["summary"]:  # --warm-only
+        return "\n".join([*lines[:4], *lines[warm_at:], ""])
     lines += ["", "`polyframe train --backend B --epochs 1` (digits MLP), whole process:", ""]
     lines += ["| backend | wall (s) | peak RSS (MB) |", "|---|---|---|"]
     for b, s in report["summary"].items():
@@ -381,11 +398,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--warm-rounds", type=int, default=3, help="warm-start rounds, TF and JAX (0: skip)"
     )
+    ap.add_argument(
+        "--warm-only", action="store_true", help="only the warm-start rows (TF and JAX)"
+    )
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args(argv)
     load_before = [round(v, 2) for v in os.getloadavg()]
-    runs = measure(args.repeats, args.backend.split(","), not args.no_train)
+    runs = (
+        {} if args.warm_only else measure(args.repeats, args.backend.split(","), not args.no_train)
+    )
     warm = {
         b: measure_warm(args.warm_rounds, b)
         for b in args.backend.split(",")

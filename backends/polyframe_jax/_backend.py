@@ -58,15 +58,14 @@ class JaxBackend(AbstractBackend):
         """Build a :class:`PolyframeSequential` (a Graph: a :class:`PolyframeGraph`, each layer
         lowered once) through the lowering table; load ``params``."""
         import jax.numpy as jnp
-        from flax import nnx
 
         from polyframe_jax.graph import PolyframeGraph
         from polyframe_jax.lowering import as_lowered, lowering_context
         from polyframe_jax.module import PolyframeSequential
+        from polyframe_jax.params import place_on_device
 
         layers, codecs = [], []
-        rngs = nnx.Rngs(self._seed, dropout=self._seed)
-        with lowering_context(rngs, jnp.dtype(dtype)):
+        with lowering_context(self._seed, jnp.dtype(dtype)):
             for node in spec.lowered_nodes:
                 where = f"{node.path} {node.name!r} ({node.layer.kind})"
                 low = as_lowered(lower_node("jax", node), where)
@@ -84,6 +83,7 @@ class JaxBackend(AbstractBackend):
         else:
             model = PolyframeSequential(layers, tuple(codecs))
         model.import_params(params)
+        place_on_device(model)
         model.eval()
         return model
 

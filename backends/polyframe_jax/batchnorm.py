@@ -50,11 +50,13 @@ class BatchNormLayer(nnx.Module):
         dtype: Any = jnp.float32,
         use_running_average: bool = True,
     ):
-        c = (num_features,)
-        self.scale = nnx.Param(jnp.ones(c, dtype)) if use_scale else nnx.data(None)
-        self.bias = nnx.Param(jnp.zeros(c, dtype)) if use_bias else nnx.data(None)
-        self.mean = nnx.BatchStat(jnp.zeros(c, dtype))
-        self.var = nnx.BatchStat(jnp.ones(c, dtype))
+        # host (numpy) placeholders: the canonical values are loaded onto the device right
+        # after (polyframe_jax.params.set_variable / place_on_device), without XLA programs
+        c, dt = (num_features,), jnp.dtype(dtype)
+        self.scale = nnx.Param(np.ones(c, dt)) if use_scale else nnx.data(None)
+        self.bias = nnx.Param(np.zeros(c, dt)) if use_bias else nnx.data(None)
+        self.mean = nnx.BatchStat(np.zeros(c, dt))
+        self.var = nnx.BatchStat(np.ones(c, dt))
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.use_running_average = use_running_average

@@ -23,6 +23,7 @@ from polyframe.spec.sequential import Node
 from polyframe_jax import bf16_grads, f16_grads
 from polyframe_jax.lowering import lowering_dtype, lowering_rngs, register_builtin
 from polyframe_jax.ops import NAMESPACE as OPS
+from polyframe_jax.placeholders import NoKeys, host_zeros
 
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
     "identity": lambda x: x,
@@ -160,22 +161,18 @@ class ActivationLayer(nnx.Module):
         return activate(x, self.activation)
 
 
-def _zeros(key: Any, shape: Any, dtype: Any = jnp.float32) -> jax.Array:
-    return jnp.zeros(shape, dtype)
-
-
 def native_options() -> dict[str, Any]:
     """The keyword arguments every built-in ``nnx.Linear``/``nnx.Conv`` lowering shares: the
-    lowering dtype, HIGHEST matmul precision, and zero initializers (polyframe's canonical
-    parameters are loaded right after)."""
+    lowering dtype, HIGHEST matmul precision, and host zero placeholders drawn from no key
+    (polyframe's canonical parameters are loaded right after, onto the device)."""
     dtype = lowering_dtype()
     return {
         "dtype": dtype,
         "param_dtype": dtype,
         "precision": PRECISION,
-        "kernel_init": _zeros,
-        "bias_init": _zeros,
-        "rngs": nnx.Rngs(0),
+        "kernel_init": host_zeros,
+        "bias_init": host_zeros,
+        "rngs": NoKeys(),
     }
 
 

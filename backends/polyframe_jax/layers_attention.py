@@ -25,6 +25,7 @@ from polyframe.spec.sequential import Node
 from polyframe_jax.layers import PRECISION, DenseLayer, activate
 from polyframe_jax.lowering import Lowered, lowering_dtype, lowering_rngs, register_builtin
 from polyframe_jax.params import set_variable
+from polyframe_jax.placeholders import NoKeys, host_ones, host_zeros
 
 _NAMES = ("query", "key", "value", "out")
 
@@ -63,7 +64,9 @@ class Attention(nnx.Module):
             broadcast_dropout=False,
             deterministic=True,
             decode=False,
-            rngs=nnx.Rngs(0),
+            kernel_init=host_zeros,  # placeholders: the canonical values are loaded after
+            bias_init=host_zeros,
+            rngs=NoKeys(),
             keep_rngs=False,
         )
         if dropout > 0:  # a fork of the model's dropout stream, as nnx.Dropout takes
@@ -153,9 +156,11 @@ class EncoderBlock(nnx.Module):
     """Transformer encoder block from NNX layers; call with ``x`` or ``[x, key_mask]``."""
 
     def __init__(self, layer: TransformerEncoderBlock, embed: int, dtype: Any):
-        common = dict(dtype=dtype, param_dtype=dtype, rngs=nnx.Rngs(0))
+        # host placeholders for the canonical values (polyframe_jax.placeholders)
+        common = dict(dtype=dtype, param_dtype=dtype, bias_init=host_zeros, rngs=NoKeys())
         norm = dict(epsilon=float(layer.epsilon), use_fast_variance=False, **common)
-        dense = dict(precision=PRECISION, **common)
+        norm["scale_init"] = host_ones
+        dense = dict(precision=PRECISION, kernel_init=host_zeros, **common)
         self.mha = Attention(
             embed, embed, layer.num_heads, layer.causal, layer.padding_idx, True, dtype
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import nnx
 
 from polyframe.spec.conv import same_padding
@@ -65,8 +66,10 @@ class ConvTransposeLayer(nnx.Module):
         activation: str,
         dtype: jnp.dtype,
     ):
-        self.kernel = nnx.Param(jnp.zeros((*kernel_size, out_features, in_features), dtype))
-        self.bias = nnx.Param(jnp.zeros((out_features,), dtype)) if use_bias else nnx.data(None)
+        # host placeholders, replaced by the canonical values (see polyframe_jax.params)
+        dt = jnp.dtype(dtype)
+        self.kernel = nnx.Param(np.zeros((*kernel_size, out_features, in_features), dt))
+        self.bias = nnx.Param(np.zeros((out_features,), dt)) if use_bias else nnx.data(None)
         self.strides = tuple(strides)
         self.padding = tuple(
             (k - 1 - lo, k - 1 - hi) for k, (lo, hi) in zip(kernel_size, crops, strict=True)

@@ -13,6 +13,7 @@ from polyframe.spec.embedding import Embedding, PositionalEmbedding, sinusoidal_
 from polyframe.spec.sequential import Node
 from polyframe_jax.lowering import Lowered, lowering_dtype, register_builtin
 from polyframe_jax.params import set_variable
+from polyframe_jax.placeholders import NoKeys, host_zeros
 
 
 @register_builtin(Embedding)
@@ -20,7 +21,12 @@ def lower_embedding(layer: Embedding, node: Node) -> nnx.Module:
     """Embedding -> ``nnx.Embed`` (its ``embedding [N, D]`` is canonical)."""
     dtype = lowering_dtype()
     return nnx.Embed(
-        layer.input_dim, layer.output_dim, dtype=dtype, param_dtype=dtype, rngs=nnx.Rngs(0)
+        layer.input_dim,
+        layer.output_dim,
+        dtype=dtype,
+        param_dtype=dtype,
+        embedding_init=host_zeros,  # a placeholder: the canonical table is loaded right after
+        rngs=NoKeys(),
     )
 
 
@@ -33,7 +39,7 @@ class PositionAdd(nnx.Module):
 
     def __init__(self, max_length: int, dim: int, learned: bool, dtype: Any):
         if learned:
-            self.embedding = nnx.Param(jnp.zeros((max_length, dim), dtype))
+            self.embedding = nnx.Param(host_zeros(None, (max_length, dim), dtype))
         else:
             table = jnp.asarray(sinusoidal_table(max_length, dim).astype(np.float32), dtype)
             self.embedding = PositionTable(table)

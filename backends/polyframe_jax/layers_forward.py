@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 from flax import nnx
 
 from polyframe.ops.layer import call_forward
 from polyframe.spec.layer import Layer
 from polyframe.spec.sequential import Node
 from polyframe_jax.lowering import lowering_dtype, register_builtin
+from polyframe_jax.placeholders import host_zeros
 
 
 class ForwardModule(nnx.Module):
@@ -25,7 +25,7 @@ class ForwardModule(nnx.Module):
         dtype = lowering_dtype()
         for name, spec in node.param_specs().items():
             kind = nnx.Param if spec.trainable else nnx.BatchStat
-            setattr(self, name, kind(jnp.zeros(spec.shape, dtype)))
+            setattr(self, name, kind(host_zeros(None, spec.shape, dtype)))  # loaded after
         self.deterministic = True
 
     def __call__(self, x: Any) -> Any:

@@ -15,6 +15,7 @@ from polyframe.spec.layer_norms import GroupNorm, LayerNorm, RMSNorm
 from polyframe.spec.sequential import Node
 from polyframe_jax.lowering import Lowered, lowering_dtype, register_builtin
 from polyframe_jax.params import set_variable
+from polyframe_jax.placeholders import NoKeys, host_ones, host_zeros
 
 NAMES = {"gamma": "scale", "beta": "bias"}
 
@@ -40,7 +41,8 @@ def affine_load(module: Any, local: dict[str, np.ndarray]) -> None:
 
 def _norm(cls: Any, layer: Any, node: Node, **extra: Any) -> Lowered:
     """Flax norm ``cls`` over the last axis: ``layer``'s epsilon and scale, exact variance,
-    the lowering dtype; ``extra`` holds the kind's own options."""
+    the lowering dtype, host placeholders for the canonical values; ``extra`` holds the kind's
+    own options."""
     dtype = lowering_dtype()
     module = cls(
         node.input_shape[-1],
@@ -50,7 +52,8 @@ def _norm(cls: Any, layer: Any, node: Node, **extra: Any) -> Lowered:
         dtype=dtype,
         param_dtype=dtype,
         use_fast_variance=False,
-        rngs=nnx.Rngs(0),
+        scale_init=host_ones,
+        rngs=NoKeys(),
     )
     return Lowered(module, affine_load, affine_dump)
 
@@ -58,13 +61,20 @@ def _norm(cls: Any, layer: Any, node: Node, **extra: Any) -> Lowered:
 @register_builtin(LayerNorm)
 def lower_layer_norm(layer: LayerNorm, node: Node) -> Lowered:
     """LayerNorm -> ``nnx.LayerNorm``."""
-    return _norm(nnx.LayerNorm, layer, node, use_bias=layer.center)
+    return _norm(nnx.LayerNorm, layer, node, use_bias=layer.center, bias_init=host_zeros)
 
 
 @register_builtin(GroupNorm)
 def lower_group_norm(layer: GroupNorm, node: Node) -> Lowered:
     """GroupNorm -> ``nnx.GroupNorm`` (statistics over every non-batch axis of each group)."""
-    return _norm(nnx.GroupNorm, layer, node, num_groups=layer.groups, use_bias=layer.center)
+    return _norm(
+        nnx.GroupNorm,
+        layer,
+        node,
+        num_groups=layer.groups,
+        use_bias=layer.center,
+        bias_init=host_zeros,
+    )
 
 
 @register_builtin(RMSNorm)

@@ -18,6 +18,7 @@ from polyframe.spec.recurrent import GRU, LSTM, Bidirectional
 from polyframe.spec.sequential import Node
 from polyframe_jax.layers import PRECISION
 from polyframe_jax.lowering import lowering_dtype, register_builtin
+from polyframe_jax.placeholders import host_zeros
 
 
 def _matmul(a: jax.Array, b: jax.Array) -> jax.Array:
@@ -29,9 +30,10 @@ class _Recurrent(nnx.Module):
 
     def __init__(self, in_features: int, units: int, return_sequences: bool, dtype: Any):
         width = self.gates * units
-        self.kernel = nnx.Param(jnp.zeros((in_features, width), dtype))
-        self.recurrent_kernel = nnx.Param(jnp.zeros((units, width), dtype))
-        self.bias = nnx.Param(jnp.zeros((width,), dtype))
+        # host placeholders, replaced by the canonical values (polyframe_jax.placeholders)
+        self.kernel = nnx.Param(host_zeros(None, (in_features, width), dtype))
+        self.recurrent_kernel = nnx.Param(host_zeros(None, (units, width), dtype))
+        self.bias = nnx.Param(host_zeros(None, (width,), dtype))
         self.units = units
         self.return_sequences = return_sequences
 
@@ -75,7 +77,7 @@ class GRULayer(_Recurrent):
 
     def __init__(self, in_features: int, units: int, return_sequences: bool, dtype: Any):
         super().__init__(in_features, units, return_sequences, dtype)
-        self.recurrent_bias = nnx.Param(jnp.zeros((3 * units,), dtype))
+        self.recurrent_bias = nnx.Param(host_zeros(None, (3 * units,), dtype))
 
     def __call__(self, x: jax.Array) -> jax.Array:
         recurrent, rbias = self.recurrent_kernel[...], self.recurrent_bias[...]

@@ -19,7 +19,8 @@ from flax import nnx
 from polyframe.backend import lowering_fn, register_lowering
 from polyframe.errors import BackendError
 
-_CONTEXT: list[tuple[nnx.Rngs, Any]] = []
+#: Per model being lowered: [its Rngs (None until first asked for), the seed, the dtype].
+_CONTEXT: list[list[Any]] = []
 
 
 class Lowered(NamedTuple):
@@ -36,19 +37,29 @@ class Lowered(NamedTuple):
 
 def lowering_rngs() -> nnx.Rngs:
     """The ``nnx.Rngs`` of the model being lowered (stream ``dropout`` seeded by
-    ``backend.seed``). Layers that draw random numbers at run time take their streams from it."""
-    return _CONTEXT[-1][0] if _CONTEXT else nnx.Rngs(0, dropout=0)
+    ``backend.seed``). Layers that draw random numbers at run time take their streams from it.
+
+    Created on first use: a model without such layers never creates its keys (each key
+    operation is a separate small XLA program, compiled, or loaded from the persistent cache, by
+    every new process)."""
+    if not _CONTEXT:
+        return nnx.Rngs(0, dropout=0)
+    context = _CONTEXT[-1]
+    if context[0] is None:
+        context[0] = nnx.Rngs(context[1], dropout=context[1])
+    return context[0]
 
 
 def lowering_dtype() -> Any:
     """The parameter dtype of the model being lowered (``jnp.float32`` by default)."""
-    return _CONTEXT[-1][1] if _CONTEXT else jnp.float32
+    return _CONTEXT[-1][2] if _CONTEXT else jnp.float32
 
 
 @contextlib.contextmanager
-def lowering_context(rngs: nnx.Rngs, dtype: Any) -> Iterator[None]:
-    """What :func:`lowering_rngs` / :func:`lowering_dtype` return while a model is lowered."""
-    _CONTEXT.append((rngs, dtype))
+def lowering_context(seed: int, dtype: Any) -> Iterator[None]:
+    """While a model is lowered: :func:`lowering_rngs` is ``nnx.Rngs(seed, dropout=seed)``
+    (one per model, made when first asked for) and :func:`lowering_dtype` is ``dtype``."""
+    _CONTEXT.append([None, seed, dtype])
     try:
         yield
     finally:

@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from polyframe.metrics import MetricPlan, custom_key, custom_metric
+
+
+def device_zeros(shape: tuple[int, ...], dtype: type = np.float32) -> jax.Array:
+    """Zeros on the default device, made on the host and copied (``jnp.zeros`` runs an XLA
+    program per shape: compiled, or loaded from the persistent cache, by each new process)."""
+    return jax.device_put(np.zeros(shape, dtype))
 
 
 def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
@@ -20,15 +27,15 @@ def zeros(plan: MetricPlan) -> dict[str, jax.Array]:
     c = plan.classes
     out = {}
     if plan.correct:
-        out["correct"] = jnp.zeros((), jnp.int32)
+        out["correct"] = device_zeros((), np.int32)
     if plan.confusion:
-        out["confusion"] = jnp.zeros((c, c), jnp.int32)
+        out["confusion"] = device_zeros((c, c), np.int32)
     if plan.ks:
-        out["topk"] = jnp.zeros((len(plan.ks),), jnp.int32)
+        out["topk"] = device_zeros((len(plan.ks),), np.int32)
     if plan.auc_bins:
-        out["hist"] = jnp.zeros((c, 2, plan.auc_bins), jnp.int32)
+        out["hist"] = device_zeros((c, 2, plan.auc_bins), np.int32)
     for name, shape in zip(plan.custom, plan.custom_shapes, strict=True):
-        out[custom_key(name)] = jnp.zeros(shape, jnp.float32)
+        out[custom_key(name)] = device_zeros(tuple(shape), np.float32)
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
@@ -27,11 +28,28 @@ def _live(module: nnx.Module, path: str) -> nnx.Variable:
 
 
 def set_variable(var: nnx.Variable, value: np.ndarray, name: str) -> None:
-    """Write ``value`` into ``var`` (a copy, in the variable's dtype), checking the shape."""
+    """Write ``value`` into ``var`` (a copy, in the variable's dtype), checking the shape.
+
+    A variable still holding a host (numpy) placeholder from the build gets a device copy
+    made by ``jax.device_put`` (no XLA program; ``jnp.array`` would run a conversion and a copy
+    program per shape, each compiled or loaded from the persistent cache in a new process)."""
     value = np.asarray(value)
     if tuple(value.shape) != tuple(var.shape):
         raise DataError(f"parameter {name!r}: expected shape {tuple(var.shape)}, got {value.shape}")
-    var[...] = jnp.array(value, dtype=var.dtype, copy=True)
+    if not isinstance(var.get_value(), np.ndarray):
+        var[...] = jnp.array(value, dtype=var.dtype, copy=True)
+    elif value.dtype == var.dtype:
+        var.set_value(jax.device_put(np.array(value, copy=True)))
+    else:  # XLA's conversion, as for a variable on the device
+        var.set_value(jnp.array(value, dtype=var.dtype, copy=True))
+
+
+def place_on_device(module: nnx.Module) -> None:
+    """Give every variable of ``module`` still holding a host (numpy) placeholder a device
+    copy (``jax.device_put``): the parameters a partial load left at their zeros."""
+    for _, var in nnx.to_flat_state(nnx.state(module)):
+        if isinstance(var, nnx.Variable) and isinstance(var.get_value(), np.ndarray):
+            var.set_value(jax.device_put(var.get_value()))
 
 
 def default_dump(module: nnx.Module) -> dict[str, np.ndarray]:

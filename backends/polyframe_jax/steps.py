@@ -49,6 +49,7 @@ from polyframe_jax import metrics as M
 from polyframe_jax.layers import ConvLayer, DenseLayer
 from polyframe_jax.losses import step_loss
 from polyframe_jax.module import mode_of, restore_mode
+from polyframe_jax.opt_init import init_state
 from polyframe_jax.optimizers import direction
 
 PHASES = ("train", "eval")
@@ -66,8 +67,10 @@ _DONATE_ON_CPU = True
 
 
 def _copy(tree: Any) -> Any:
-    """A copy of every array of a state tree (so donation never frees the module's arrays)."""
-    return jax.tree.map(lambda a: a.copy(), tree)
+    """A copy of every array of a state tree (so donation never frees the module's arrays):
+    ``device_put(may_alias=False)`` copies buffers without an XLA program (``a.copy()`` runs a
+    copy program per shape, compiled or loaded from the persistent cache in a new process)."""
+    return jax.tree.map(lambda a: jax.device_put(a, may_alias=False), tree)
 
 
 def _rows(t: Any) -> int:
@@ -166,7 +169,7 @@ class JaxSteps(AbstractSteps):
         self._leaves: dict[str, list[Any]] = {}  # its arrays (what the compiled steps take)
         self.params, self.rest = self._place(_copy(params)), self._place(_copy(rest))
         self._tx = direction(optimizer)
-        self.opt_state = self._place(self._tx.init(self.params))
+        self.opt_state = self._place(init_state(self._tx, self.params, compile))
         self._ls = None  # float16: the loss scale's state (a dict of arrays)
         if config.precision == "float16":
             self._set_scale(float(config.loss_scale.initial), 0)
@@ -266,7 +269,7 @@ class JaxSteps(AbstractSteps):
 
     # -- pure functions ------------------------------------------------------------------
     def _zeros(self) -> dict[str, jax.Array]:
-        loss = jnp.zeros(loss_shape(self.config.loss), jnp.float32)  # per output: a vector
+        loss = M.device_zeros(loss_shape(self.config.loss))  # per output: a vector
         return {"loss": loss, **M.zeros(self.config.metrics)}
 
     def _add(self, acc: dict, out: jax.Array, loss: jax.Array, y: jax.Array) -> dict:
@@ -363,7 +366,7 @@ class JaxSteps(AbstractSteps):
     def _lr_array(self, lr: float) -> jax.Array:
         """``lr`` as a device scalar, transferred again only when the value changes."""
         if self._lr is None or self._lr[0] != lr:
-            self._lr = (lr, jnp.asarray(lr, jnp.float32))
+            self._lr = (lr, jax.device_put(np.float32(lr)))  # no XLA program, unlike jnp
         return self._lr[1]
 
     def train(self, x: jax.Array, y: jax.Array, lr: float, w: Any = None) -> None:
@@ -455,7 +458,7 @@ class JaxSteps(AbstractSteps):
     # -- checkpoints (polyframe_jax.opt_state) ---------------------------------------------------
     def _set_scale(self, scale: float, good: int) -> None:
         self._ls = self._place(
-            {"scale": jnp.asarray(scale, jnp.float32), "good": jnp.asarray(good, jnp.int32)}
+            {"scale": jax.device_put(np.float32(scale)), "good": jax.device_put(np.int32(good))}
         )
 
     def loss_scale_state(self) -> dict[str, np.ndarray]:

@@ -52,7 +52,11 @@ def test_second_process_loads_the_first_ones_compiled_step(tmp_path: Path) -> No
     first = _run(ONE_STEP, POLYFRAME_CACHE_DIR=str(tmp_path), POLYFRAME_COMPILE_CACHE="1")
     assert first["dir"] == str(tmp_path / "jax")
     written = _files(tmp_path / "jax")
-    assert first["hits"] == 0 and first["misses"] >= 1 and len(written) == first["misses"]
+    assert first["hits"] == 0 and len(written) == first["misses"]
+    # one program, the train step: building the model (polyframe_jax.placeholders) and the
+    # optimizer state (polyframe_jax.opt_init) run none; each would be one more to load in
+    # every process
+    assert first["misses"] == 1
     second = _run(ONE_STEP, POLYFRAME_CACHE_DIR=str(tmp_path), POLYFRAME_COMPILE_CACHE="1")
     assert second["hits"] == first["misses"] and second["misses"] == 0
     assert _files(tmp_path / "jax") == written  # read, not rewritten
