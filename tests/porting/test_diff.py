@@ -89,8 +89,8 @@ def test_an_oracle_mismatch_in_gradients_is_caught(monkeypatch: pytest.MonkeyPat
     gradient check, with the activations all within tolerance."""
     from tests.conftest import BACKENDS
 
-    if len(BACKENDS) < 2:
-        pytest.skip(f"diff needs two backends; usable here: {BACKENDS}")
+    if len(BACKENDS) < 3:  # 2: the median of both is halfway, and both are flagged
+        pytest.skip(f"singling out one backend takes three; usable here: {BACKENDS}")
     be = pf.get_backend(BACKENDS[0])
     original = type(be).gradients
 
