@@ -31,6 +31,7 @@ from polyframe.distributed import (
 )
 from polyframe.errors import BackendError
 from polyframe.multi_io import each, rows
+from polyframe_torch.collectives import all_reduce_sum
 
 #: Seconds a collective waits for a peer before failing (a hung peer cannot hang the job).
 TIMEOUT_S = int(os.environ.get("POLYFRAME_DIST_TIMEOUT", "120"))
@@ -94,9 +95,9 @@ class TorchPlacement(AbstractPlacement):
         return self.topology.world * self.rows / self.n
 
     def all_reduce(self, tensors: list[torch.Tensor]) -> None:
-        """Sum ``tensors`` across processes in place."""
-        for t in tensors:
-            dist.all_reduce(t)
+        """Sum ``tensors`` across processes in place (through process-lifetime buffers:
+        :mod:`polyframe_torch.collectives` says why)."""
+        all_reduce_sum(tensors)
 
     def barrier(self) -> None:
         """``torch.distributed.barrier``."""
