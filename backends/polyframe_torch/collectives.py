@@ -1,24 +1,27 @@
-"""Sums across the workers through communication buffers that live as long as the process.
+"""Sums across the workers through communication buffers that live as long as the process,
+and, at exit, a wait until gloo has let go of them.
 
-Why not ``dist.all_reduce`` on the caller's tensors: gloo's worker thread drops its
-reference to a finished all-reduce's tensors a moment *after* the caller's ``wait()``
-returns. When Python has dropped such a tensor by then (a temporary), the last reference is
-gloo's, and releasing it runs the tensor's Python deallocator on the gloo thread, which must
-take the GIL. If the interpreter has begun shutting down meanwhile, the thread is made to
+Why: while C++ code shares a tensor that has a Python object (here: a gloo collective's work
+holding the tensor it reduced), torch keeps a strong reference to that Python object, and
+gloo's worker thread drops it a moment *after* the caller's ``wait()`` has returned. Dropping
+it takes the GIL. If the interpreter has begun shutting down by then, the thread is made to
 exit inside C++ and the process aborts: "terminate called without an active exception",
-SIGABRT. Seen once in a full CI run, then reproduced 2 times in ~70 runs of the 2-host
-localhost job under load; the core dump's aborting thread was
-``ProcessGroupGloo::runLoop`` -> ``~AsyncAllreduceWork`` -> ``TensorImpl::decref_pyobject``
--> ``take_gil`` -> ``pthread_exit`` while the main thread was in ``Py_FinalizeEx``.
+SIGABRT. Seen once in a full CI run; reproduced 3 times in 80 runs of the 2-host localhost
+job on a loaded machine; the core dumps' aborting thread was ``ProcessGroupGloo::runLoop`` ->
+``~AsyncAllreduceWork`` -> ``TensorImpl::decref_pyobject`` -> ``take_gil`` ->
+``pthread_exit``, with the main thread in ``Py_FinalizeEx``.
 
-A buffer that a module global references is released by Python only during interpreter
-shutdown, after torch has stopped handing Python objects back (it leaks them instead), so
-gloo never needs the GIL for it. The tensors are copied in and out (small: losses, metric
-counts, batch-norm statistics), one all-reduce per dtype instead of one per tensor.
+So every sum polyframe makes goes through a buffer this module keeps (one all-reduce per
+dtype, the tensors copied in and out: losses, metric counts, batch-norm statistics), and
+:func:`settle`, called by the torch engine's exit handler while the interpreter is intact,
+waits until no buffer carries gloo's extra reference (``sys.getrefcount``). DDP's own gradient
+buckets are C++ tensors without a Python object and need no wait.
 """
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Sequence
 
 import torch
@@ -53,3 +56,17 @@ def all_reduce_sum(tensors: Sequence[torch.Tensor]) -> None:
         for t in group:
             t.copy_(buf[offset : offset + t.numel()].view(t.shape))
             offset += t.numel()
+
+
+def settle(timeout: float = 10.0) -> bool:
+    """Wait (releasing the GIL) until gloo's worker threads have dropped their references to
+    every buffer, at most ``timeout`` seconds; whether they did. Call it before the interpreter
+    shuts down (the torch engine's exit handler does)."""
+    deadline = time.monotonic() + timeout
+    for key in list(_BUFFERS):
+        # references: the dict's and getrefcount's argument; a third is a C++ holder's
+        while sys.getrefcount(_BUFFERS[key]) > 2:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+    return True

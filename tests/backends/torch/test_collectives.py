@@ -59,3 +59,25 @@ def test_all_reduce_sum_hands_gloo_only_process_lifetime_buffers(
     for t, b in zip(tensors, before, strict=True):  # summed twice over 2 "workers"
         assert t.shape == b.shape and t.dtype == b.dtype
         assert torch.equal(t, b * 4)
+
+
+def test_settle_waits_until_the_buffers_other_holders_let_go() -> None:
+    """A view stands in for gloo's work (both hold the buffer from C++): settle returns only
+    after another thread has dropped it, and gives up (False) while it is held."""
+    import threading
+    import time
+
+    held = [collectives.buffer(torch.float32, torch.device("cpu"), 3)[:1]]
+    assert collectives.settle(timeout=0.05) is False
+    dropped = threading.Event()
+
+    def drop() -> None:
+        time.sleep(0.1)
+        held.clear()
+        dropped.set()
+
+    thread = threading.Thread(target=drop)
+    thread.start()
+    assert collectives.settle(timeout=60) is True  # (a failure: gives up after 60 s)
+    assert dropped.is_set()
+    thread.join()
