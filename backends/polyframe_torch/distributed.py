@@ -31,6 +31,7 @@ from polyframe.distributed import (
 )
 from polyframe.errors import BackendError
 from polyframe.multi_io import each, rows
+from polyframe_torch.collectives import all_reduce_sum, settle
 
 #: Seconds a collective waits for a peer before failing (a hung peer cannot hang the job).
 TIMEOUT_S = int(os.environ.get("POLYFRAME_DIST_TIMEOUT", "120"))
@@ -39,15 +40,16 @@ TIMEOUT_S = int(os.environ.get("POLYFRAME_DIST_TIMEOUT", "120"))
 def _leave() -> None:
     """Leave the process group at exit (a worker that does not waits on the store). The
     workers first meet at a barrier (10 s at most), so none tears down gloo's connections
-    while a peer still uses them (which aborted a worker now and then)."""
-    if not dist.is_initialized():
-        return
-    if dist.get_world_size() > 1 and dist.get_backend() == "gloo":
-        try:
-            dist.monitored_barrier(timeout=timedelta(seconds=10))
-        except RuntimeError:
-            pass  # a peer is gone: leave anyway
-    dist.destroy_process_group()
+    while a peer still uses them (which aborted a worker now and then); last, gloo's threads
+    drop the buffers of the last sums (:func:`polyframe_torch.collectives.settle`)."""
+    if dist.is_initialized():
+        if dist.get_world_size() > 1 and dist.get_backend() == "gloo":
+            try:
+                dist.monitored_barrier(timeout=timedelta(seconds=10))
+            except RuntimeError:
+                pass  # a peer is gone: leave anyway
+        dist.destroy_process_group()
+    settle()  # gloo lets go of the last sums' buffers while the interpreter is intact
 
 
 def _cpu_count() -> int:
@@ -94,9 +96,9 @@ class TorchPlacement(AbstractPlacement):
         return self.topology.world * self.rows / self.n
 
     def all_reduce(self, tensors: list[torch.Tensor]) -> None:
-        """Sum ``tensors`` across processes in place."""
-        for t in tensors:
-            dist.all_reduce(t)
+        """Sum ``tensors`` across processes in place (through process-lifetime buffers:
+        :mod:`polyframe_torch.collectives` says why)."""
+        all_reduce_sum(tensors)
 
     def barrier(self) -> None:
         """``torch.distributed.barrier``."""

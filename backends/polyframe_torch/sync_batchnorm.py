@@ -12,6 +12,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from polyframe_torch.collectives import all_reduce_sum
+
 
 class _AllReduceSum(torch.autograd.Function):
     """A sum over the workers whose gradient is again the sum over the workers."""
@@ -19,13 +21,13 @@ class _AllReduceSum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
         out = x.clone()
-        dist.all_reduce(out)
+        all_reduce_sum([out])
         return out
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: ANN001
         grad = grad.clone()
-        dist.all_reduce(grad)
+        all_reduce_sum([grad])
         return grad
 
 
