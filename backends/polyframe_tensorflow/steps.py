@@ -73,7 +73,8 @@ def xla_update(spec: Any) -> bool:
     without), except in recurrent models. There the XLA call slows the rest of the step: the
     lstm suite's graph-executor thread spent ~12% more CPU per step with it (one thread does
     all the work; the update alone is cheaper in XLA), polyframe/tuned CPU 1.04-1.14 with it,
-    1.00-1.02 without (benchmarks/results/lstm_profile.md, session 6)."""
+    1.00-1.02 without, on a busy machine; on a quiet one the harness measured 1.066 with
+    neither (benchmarks/results/lstm_profile.md, session 6)."""
     return not any(isinstance(n.layer, (LSTM, GRU)) for n in spec.nodes)
 
 
