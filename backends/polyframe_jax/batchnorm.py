@@ -30,6 +30,7 @@ from polyframe.spec.normalization import BatchNorm
 from polyframe.spec.sequential import Node
 from polyframe_jax.lowering import Lowered, lowering_dtype, register_builtin
 from polyframe_jax.params import set_variable
+from polyframe_jax.placeholders import host_ones, host_zeros
 
 #: canonical local name -> attribute of :class:`BatchNormLayer`
 NAMES = {"gamma": "scale", "beta": "bias", "moving_mean": "mean", "moving_var": "var"}
@@ -52,11 +53,11 @@ class BatchNormLayer(nnx.Module):
     ):
         # host (numpy) placeholders: the canonical values are loaded onto the device right
         # after (polyframe_jax.params.set_variable / place_on_device), without XLA programs
-        c, dt = (num_features,), jnp.dtype(dtype)
-        self.scale = nnx.Param(np.ones(c, dt)) if use_scale else nnx.data(None)
-        self.bias = nnx.Param(np.zeros(c, dt)) if use_bias else nnx.data(None)
-        self.mean = nnx.BatchStat(np.zeros(c, dt))
-        self.var = nnx.BatchStat(np.ones(c, dt))
+        c = (num_features,)
+        self.scale = nnx.Param(host_ones(None, c, dtype)) if use_scale else nnx.data(None)
+        self.bias = nnx.Param(host_zeros(None, c, dtype)) if use_bias else nnx.data(None)
+        self.mean = nnx.BatchStat(host_zeros(None, c, dtype))
+        self.var = nnx.BatchStat(host_ones(None, c, dtype))
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.use_running_average = use_running_average

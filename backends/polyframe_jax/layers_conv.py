@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import nnx
 
 from polyframe.spec.conv import same_padding
@@ -20,6 +19,7 @@ from polyframe_jax.layers import (
     native_options,
 )
 from polyframe_jax.lowering import lowering_dtype, register_builtin
+from polyframe_jax.placeholders import host_zeros
 
 
 @register_builtin(Conv1D)
@@ -67,9 +67,11 @@ class ConvTransposeLayer(nnx.Module):
         dtype: jnp.dtype,
     ):
         # host placeholders, replaced by the canonical values (see polyframe_jax.params)
-        dt = jnp.dtype(dtype)
-        self.kernel = nnx.Param(np.zeros((*kernel_size, out_features, in_features), dt))
-        self.bias = nnx.Param(np.zeros((out_features,), dt)) if use_bias else nnx.data(None)
+        kernel = host_zeros(None, (*kernel_size, out_features, in_features), dtype)
+        self.kernel = nnx.Param(kernel)
+        self.bias = (
+            nnx.Param(host_zeros(None, (out_features,), dtype)) if use_bias else nnx.data(None)
+        )
         self.strides = tuple(strides)
         self.padding = tuple(
             (k - 1 - lo, k - 1 - hi) for k, (lo, hi) in zip(kernel_size, crops, strict=True)

@@ -41,6 +41,13 @@ from polyframe_tensorflow.optimizers import keras_optimizer
 
 PHASES = ("train", "eval")
 MODES = ("xla", "graph", "eager")
+#: Layer kinds whose models run in graph mode on a CPU-only machine / without an XLA update.
+RECURRENT = (LSTM, GRU)
+
+
+def _contains(spec: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether a layer of ``spec`` is one of ``kinds``."""
+    return any(isinstance(n.layer, kinds) for n in spec.nodes)
 
 
 def choose_mode(spec: Any, compile: bool | None, precision: str = "float32") -> str:
@@ -59,10 +66,7 @@ def choose_mode(spec: Any, compile: bool | None, precision: str = "float32") -> 
         return "eager"
     if precision == "bfloat16":
         return "graph"
-    graph_kinds = (Conv2D, LSTM, GRU)
-    if any(isinstance(n.layer, graph_kinds) for n in spec.nodes) and (
-        not tf.config.list_logical_devices("GPU")
-    ):
+    if _contains(spec, (Conv2D, *RECURRENT)) and not tf.config.list_logical_devices("GPU"):
         return "graph"
     return "xla"
 
@@ -75,7 +79,7 @@ def xla_update(spec: Any) -> bool:
     all the work; the update alone is cheaper in XLA), polyframe/tuned CPU 1.04-1.14 with it,
     1.00-1.02 without, on a busy machine; on a quiet one the harness measured 1.066 with
     neither (benchmarks/results/lstm_profile.md, session 6)."""
-    return not any(isinstance(n.layer, (LSTM, GRU)) for n in spec.nodes)
+    return not _contains(spec, RECURRENT)
 
 
 def _rows(t: Any) -> Any:
