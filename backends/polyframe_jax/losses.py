@@ -11,6 +11,17 @@ import optax
 from polyframe.losses import Loss, custom_loss
 
 
+def integer_label_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """``optax.softmax_cross_entropy_with_integer_labels`` for ``(N, C)`` logits: the same
+    formula (``logsumexp`` minus the label's logit) and the same losses bit for bit (gradients
+    within one float32 ulp), with the label's logit picked by a one-hot select instead of
+    ``take_along_axis``: a gather and its scatter-add transpose cost ~10 ms to trace and lower,
+    which every fresh process pays before its first step (benchmarks/results/startup.md)."""
+    classes = jax.lax.broadcasted_iota(labels.dtype, logits.shape, logits.ndim - 1)
+    picked = jnp.sum(jnp.where(classes == labels[:, None], logits, 0.0), axis=-1)
+    return jax.nn.logsumexp(logits, axis=-1) - picked
+
+
 def _per_element_mean(per: jax.Array) -> jax.Array:
     return jnp.mean(per.reshape(per.shape[0], -1), axis=1)
 
@@ -22,9 +33,9 @@ def per_sample_loss(loss: Loss, out: jax.Array, y: jax.Array) -> jax.Array:
     if custom is not None:  # a registered loss written in pf.ops
         return custom.fn(y, out)
     if loss.name == "cross_entropy":
-        logp = jax.nn.log_softmax(out, axis=-1)
         if y.ndim == 1 and not loss.label_smoothing:
-            return optax.softmax_cross_entropy_with_integer_labels(out, y.astype(jnp.int32))
+            return integer_label_cross_entropy(out, y.astype(jnp.int32))
+        logp = jax.nn.log_softmax(out, axis=-1)
         q = jax.nn.one_hot(y, out.shape[-1], dtype=jnp.float32) if y.ndim == 1 else y
         if loss.label_smoothing:
             e = loss.label_smoothing
