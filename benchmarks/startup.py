@@ -8,7 +8,8 @@ import time; ``os.wait4`` gives the child's own peak RSS. polyframe and native r
 (A B B A ...) so that a busy minute on a shared machine hits both; ratios are of medians from
 the same run. Every child runs with ``POLYFRAME_COMPILE_CACHE=0`` (cold, like the native
 programs); the warm start of TensorFlow and JAX (a second process loading the first one's
-compiled programs from the persistent cache) is measured apart.
+compiled programs from the persistent cache) is measured apart, on the digits MLP and on the
+CIFAR CNN (``--warm-models``), with ``fit``'s own first-step time among its rows.
 
     python benchmarks/startup.py --repeats 3 --warm-rounds 3 --json benchmarks/results/startup.json \
         --markdown benchmarks/results/startup.md
@@ -51,6 +52,7 @@ _TAIL = """
 print(json.dumps({"import_s": _T_IMPORT, "step_wall": time.time(), "loss": float(loss),
                   "build_step_s": time.perf_counter() - _T0 - _T_IMPORT,
                   "build_step_cpu_s": time.process_time() - _C_IMPORT,
+                  "fit_first_step_s": globals().get("_FIT_FIRST"),
                   "torch_loaded": "torch" in sys.modules}), flush=True)
 """
 
@@ -127,21 +129,39 @@ loss = step(model, opt, x, y)
 """,
     ),
 }
+#: The models of the warm-start rows: polyframe's build + first step (``fit`` records its own
+#: first-step time, ``trainer.timing["first_step_s"]``, what ``polyframe train`` prints). The
+#: digits MLP is the start-up table's step; the CIFAR CNN (32 random 32x32x3 images) is a
+#: model whose compilation is not dwarfed by what every process pays anyway.
+WARM_MODELS = {
+    "digits MLP": """
+(x, y), _ = pf.data.load("digits")
+model = pf.build(pf.models.mlp(), backend={b!r}, seed=0)
+trainer = pf.Trainer(model, optimizer=pf.optim.Adam(1e-3), loss="cross_entropy", metrics=())
+loss = trainer.fit(x[:32], y[:32], batch_size=32, epochs=1).history["loss"][-1]
+_FIT_FIRST = trainer.timing["first_step_s"]
+""",
+    "CIFAR CNN": """
+rng = np.random.default_rng(0)
+x = rng.standard_normal((32, 32, 32, 3)).astype(np.float32)
+y = rng.integers(0, 10, 32)
+model = pf.build(pf.models.cifar_cnn(), backend={b!r}, seed=0)
+trainer = pf.Trainer(model, optimizer=pf.optim.Adam(1e-3), loss="cross_entropy", metrics=())
+loss = trainer.fit(x, y, batch_size=32, epochs=1).history["loss"][-1]
+_FIT_FIRST = trainer.timing["first_step_s"]
+""",
+}
 for _b in BACKENDS:
     SNIPPETS[(_b, "polyframe")] = (
         f"import numpy as np\nimport polyframe as pf\npf.backend.get_backend({_b!r}).version()\n",
-        f"""
-(x, y), _ = pf.data.load("digits")
-model = pf.build(pf.models.mlp(), backend={_b!r}, seed=0)
-trainer = pf.Trainer(model, optimizer=pf.optim.Adam(1e-3), loss="cross_entropy", metrics=())
-loss = trainer.fit(x[:32], y[:32], batch_size=32, epochs=1).history["loss"][-1]
-""",
+        WARM_MODELS["digits MLP"].format(b=_b),
     )
 
 
-def script(backend: str, impl: str) -> str:
-    """The child's whole program for ``(backend, impl)``."""
-    imports, body = SNIPPETS[(backend, impl)]
+def script(backend: str, impl: str, body: str | None = None) -> str:
+    """The child's whole program for ``(backend, impl)`` (``body``: another polyframe step)."""
+    imports, default = SNIPPETS[(backend, impl)]
+    body = default if body is None else body
     marks = "_T_IMPORT = time.perf_counter() - _T0\n_C_IMPORT = time.process_time()\n"
     return _HEAD + imports + marks + body + _TAIL
 
@@ -182,6 +202,7 @@ def run_child(argv: list[str], env: dict[str, str] | None = None) -> dict[str, A
             import_s=data["import_s"],
             build_step_s=data["build_step_s"],
             build_step_cpu_s=data["build_step_cpu_s"],
+            fit_first_step_s=data.get("fit_first_step_s"),
             first_step_s=data["step_wall"] - start,
             loss=data["loss"],
             torch_loaded=data["torch_loaded"],
@@ -209,24 +230,32 @@ def measure(repeats: int, backends: list[str], train: bool) -> dict[str, Any]:
     return runs
 
 
-def measure_warm(rounds: int, backend: str) -> list[dict[str, Any]]:
+def measure_warm(rounds: int, backend: str, model: str) -> list[dict[str, Any]]:
     """The persistent compilation cache: per round, a fresh cache directory, then two
-    processes (the first compiles and writes, the second loads)."""
+    processes (the first compiles and writes, the second loads) building and stepping
+    ``model`` (a key of :data:`WARM_MODELS`)."""
     out = []
+    body = WARM_MODELS[model].format(b=backend)
     for _ in range(rounds):
         with tempfile.TemporaryDirectory() as folder:
             env = {"POLYFRAME_CACHE_DIR": folder, "POLYFRAME_COMPILE_CACHE": "1"}
-            argv = [sys.executable, "-c", script(backend, "polyframe"), str(DIGITS)]
+            argv = [sys.executable, "-c", script(backend, "polyframe", body), str(DIGITS)]
             cold = run_child(argv, env)
             out.append({"cold": cold, "warm": run_child(argv, env)})
-        print(f"{backend} warm-start round done", file=sys.stderr, flush=True)
+        print(f"{backend} {model} warm-start round done", file=sys.stderr, flush=True)
     return out
 
 
 def summarize_warm(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians of the cold and warm processes, and warm / cold."""
     out: dict[str, Any] = {}
-    for key in ("build_step_s", "build_step_cpu_s", "first_step_s", "peak_rss_mb"):
+    for key in (
+        "fit_first_step_s",
+        "build_step_s",
+        "build_step_cpu_s",
+        "first_step_s",
+        "peak_rss_mb",
+    ):
         cold = statistics.median(r["cold"][key] for r in rows)
         warm = statistics.median(r["warm"][key] for r in rows)
         out[key] = {"cold": cold, "warm": warm, "ratio": warm / cold}
@@ -348,7 +377,7 @@ def markdown(report: dict[str, Any]) -> str:
             )
     warm_at = len(lines)
     if report.get("warm_start"):
-        rounds = len(next(iter(report["warm_runs"].values())))
+        rounds = len(next(iter(next(iter(report["warm_runs"].values())).values())))
         lines += [
             "",
             f"Warm start ({rounds} rounds; per round a fresh `POLYFRAME_CACHE_DIR`, a first "
@@ -356,21 +385,25 @@ def markdown(report: dict[str, Any]) -> str:
             "step* is after the imports; its CPU time is the child's `time.process_time()`, all "
             "threads, less sensitive than wall time to other jobs on the machine):",
             "",
-            "| backend | measure | first process | second process | second / first |",
-            "|---|---|---|---|---|",
+            "| backend | model | measure | first process | second process | second / first |",
+            "|---|---|---|---|---|---|",
         ]
         labels = {
+            "fit_first_step_s": "first step, as `fit` times it (s)",
             "build_step_s": "build + first step (s)",
             "build_step_cpu_s": "build + first step, CPU time (s)",
             "first_step_s": "time to first step (s)",
             "peak_rss_mb": "peak RSS (MB)",
         }
-        for b, w in report["warm_start"].items():
-            for key, label in labels.items():
-                x = w[key]
-                lines.append(
-                    f"| {b} | {label} | {x['cold']:.2f} | {x['warm']:.2f} | **{x['ratio']:.3f}** |"
-                )
+        for b, models in report["warm_start"].items():
+            for model, w in models.items():
+                for key, label in labels.items():
+                    x = w[key]
+                    fmt = "{:.0f}" if key == "peak_rss_mb" else "{:.3f}"
+                    lines.append(
+                        f"| {b} | {model} | {label} | {fmt.format(x['cold'])} "
+                        f"| {fmt.format(x['warm'])} | **{x['ratio']:.3f}** |"
+                    )
     if not report["summary"]:  # --warm-only
         return "\n".join([*lines[:4], *lines[warm_at:], ""])
     lines += ["", "`polyframe train --backend B --epochs 1` (digits MLP), whole process:", ""]
@@ -401,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--warm-only", action="store_true", help="only the warm-start rows (TF and JAX)"
     )
+    ap.add_argument(
+        "--warm-models",
+        default=",".join(WARM_MODELS),
+        help=f"warm-start models, comma-separated: {', '.join(WARM_MODELS)}",
+    )
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args(argv)
@@ -409,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         {} if args.warm_only else measure(args.repeats, args.backend.split(","), not args.no_train)
     )
     warm = {
-        b: measure_warm(args.warm_rounds, b)
+        b: {m: measure_warm(args.warm_rounds, b, m) for m in args.warm_models.split(",")}
         for b in args.backend.split(",")
         if b in ("tensorflow", "jax") and args.warm_rounds
     }
@@ -418,7 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(load_before),
         "summary": summarize(runs),
         "runs": runs,
-        "warm_start": {b: summarize_warm(rows) for b, rows in warm.items()},
+        "warm_start": {
+            b: {m: summarize_warm(rows) for m, rows in models.items()} for b, models in warm.items()
+        },
         "warm_runs": warm,
     }
     text = markdown(report)
