@@ -20,6 +20,7 @@ if JaxBackend.available()[0]:
     from polyframe_jax.compile_cache import enable_compile_cache
 
     enable_compile_cache()  # before anything compiles: warm starts for the next process
+    from polyframe.gc_freeze import freeze_import_objects
     from polyframe_jax import batchnorm as _batchnorm  # noqa: F401  (registers BatchNorm)
     from polyframe_jax import layers as _layers  # noqa: F401  (registers built-in lowerings)
     from polyframe_jax import (  # noqa: F401  (the layer catalogue, one family per module)
@@ -39,3 +40,5 @@ if JaxBackend.available()[0]:
     from polyframe_jax.lowering import lowering_dtype as lowering_dtype
     from polyframe_jax.lowering import lowering_rngs as lowering_rngs
     from polyframe_jax.module import PolyframeSequential as PolyframeSequential
+
+    freeze_import_objects("jax")  # JAX, Flax and optax: out of the collector's way

@@ -8,6 +8,7 @@ import sys
 
 from polyframe import threads
 from polyframe.errors import BackendError
+from polyframe.gc_freeze import freeze_import_objects
 from polyframe.import_order import guard_triton_import
 from polyframe_tensorflow.compile_cache import enable_compile_cache
 
@@ -45,6 +46,7 @@ with _native_stderr_silenced():
     import keras  # noqa: E402
     import tensorflow as tf  # noqa: E402
 threads.after_import("tensorflow")
+freeze_import_objects("tensorflow")  # TensorFlow and Keras: out of the collector's way
 
 if keras.backend.backend() != "tensorflow":
     raise BackendError(

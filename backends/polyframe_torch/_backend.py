@@ -42,7 +42,10 @@ class TorchBackend(AbstractBackend):
 
         threads.after_import("torch")
 
+        from polyframe.gc_freeze import freeze_import_objects
         from polyframe_torch import native
+
+        freeze_import_objects("torch")  # torch's import-time objects: out of the collector's way
 
         self._torch = torch
         self._native = native
