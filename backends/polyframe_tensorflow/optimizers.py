@@ -6,6 +6,12 @@ torch once the learning rate changes between steps; Keras' ``Adam`` adds epsilon
 start Adagrad's accumulator at 0.1. These subclasses implement the torch rules exactly (bias
 corrections in float64). Weight decay is applied here, not through Keras' ``weight_decay``
 option, so that its rule (which parameters, coupled or decoupled) is polyframe's.
+
+A state written with ``assign`` is read back from its variable where the update needs it (as
+Keras' own optimizers do), never taken from the tensor that was assigned: the value is the
+same, but a tensor with a second consumer cannot be adopted by the variable, so TF's
+``AssignVariableOp`` copies it, and in graph mode the LSTM suite's whole step measured ~6%
+more CPU with Adam written that way (benchmarks/results/lstm_profile.md, session 7).
 """
 
 from __future__ import annotations
@@ -73,9 +79,8 @@ class TorchSGD(_TorchRule):
         if self.momentum:
             buf = self.momentums[self._get_variable_index(variable)]
             # torch starts the buffer at g (step 1); zeros * m + g is the same
-            new = buf * self.momentum + g
-            self.assign(buf, new)
-            update = g + self.momentum * new if self.nesterov else new
+            self.assign(buf, buf * self.momentum + g)
+            update = g + self.momentum * buf if self.nesterov else buf  # read back
         else:
             update = g
         self.assign_sub(variable, lr * update)
@@ -149,11 +154,10 @@ class TorchAdam(_TorchRule):
         m, v = self.m[i], self.v[i]
         step_size, sqrt_bc2 = self._corrections or self._bias_corrections(learning_rate)
         step_size, sqrt_bc2 = ops.cast(step_size, dtype), ops.cast(sqrt_bc2, dtype)
-        new_m = m + (1.0 - self.beta_1) * (g - m)
-        new_v = v * self.beta_2 + (1.0 - self.beta_2) * g * g
-        self.assign(m, new_m)
-        self.assign(v, new_v)
-        self.assign_sub(variable, step_size * new_m / (ops.sqrt(new_v) / sqrt_bc2 + self.epsilon))
+        self.assign(m, m + (1.0 - self.beta_1) * (g - m))
+        self.assign(v, v * self.beta_2 + (1.0 - self.beta_2) * g * g)
+        # m and v read back from the variables just written (see the module's docstring)
+        self.assign_sub(variable, step_size * m / (ops.sqrt(v) / sqrt_bc2 + self.epsilon))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -198,18 +202,19 @@ class TorchRMSprop(_TorchRule):
         lr = ops.cast(learning_rate, variable.dtype)
         g = self._grad(gradient, variable)
         i = self._get_variable_index(variable)
-        sq = self.sq[i] * self.alpha + (1.0 - self.alpha) * g * g
-        self.assign(self.sq[i], sq)
-        if self.centered:
-            mg = self.mg[i] * self.alpha + (1.0 - self.alpha) * g
-            self.assign(self.mg[i], mg)
+        sq = self.sq[i]
+        self.assign(sq, sq * self.alpha + (1.0 - self.alpha) * g * g)
+        if self.centered:  # states read back from their variables (the module's docstring)
+            mg = self.mg[i]
+            self.assign(mg, mg * self.alpha + (1.0 - self.alpha) * g)
             avg = ops.sqrt(sq - mg * mg) + self.epsilon
         else:
             avg = ops.sqrt(sq) + self.epsilon
         d = g / avg
         if self.momentum:
-            d = self.buf[i] * self.momentum + d
-            self.assign(self.buf[i], d)
+            buf = self.buf[i]
+            self.assign(buf, buf * self.momentum + d)
+            d = buf
         self.assign_sub(variable, lr * d)
 
     def get_config(self) -> dict[str, Any]:
@@ -251,9 +256,9 @@ class TorchAdagrad(_TorchRule):
         lr = ops.cast(learning_rate, variable.dtype)
         g = self._grad(gradient, variable)
         i = self._get_variable_index(variable)
-        s = self.acc[i] + g * g
-        self.assign(self.acc[i], s)
-        self.assign_sub(variable, lr * g / (ops.sqrt(s) + self.epsilon))
+        s = self.acc[i]
+        self.assign(s, s + g * g)
+        self.assign_sub(variable, lr * g / (ops.sqrt(s) + self.epsilon))  # s read back
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -78,7 +78,8 @@ def xla_update(spec: Any) -> bool:
     lstm suite's graph-executor thread spent ~12% more CPU per step with it (one thread does
     all the work; the update alone is cheaper in XLA), polyframe/tuned CPU 1.04-1.14 with it,
     1.00-1.02 without, on a busy machine; on a quiet one the harness measured 1.066 with
-    neither (benchmarks/results/lstm_profile.md, session 6)."""
+    neither (benchmarks/results/lstm_profile.md, session 6), most of it from ``TorchAdam``
+    copying its states every step (fixed in polyframe_tensorflow.optimizers, session 7)."""
     return not _contains(spec, RECURRENT)
 
 

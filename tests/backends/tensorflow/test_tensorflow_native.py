@@ -285,6 +285,39 @@ def test_adam_two_steps_match_torch_formula() -> None:
         _close(hist[step], p)
 
 
+@pytest.mark.parametrize(
+    "opt",
+    [
+        Adam(0.01),
+        SGD(0.1, momentum=0.9, nesterov=True),
+        pf.optim.RMSprop(0.01, momentum=0.5, centered=True),
+        pf.optim.Adagrad(0.1),
+    ],
+    ids=["adam", "nesterov", "rmsprop", "adagrad"],
+)
+def test_graph_mode_update_assigns_values_the_variables_can_adopt(opt) -> None:
+    """Every optimizer state written with ``assign`` is a tensor with no other consumer (the
+    update reads the variable back), so TF's AssignVariableOp adopts its buffer instead of
+    copying it: written the other way, the LSTM suite's graph-mode step cost ~6% more CPU
+    (lstm_profile.md, session 7). The numbers are those of eager mode, bit for bit."""
+    x = BE.from_numpy(_x((4, 5, 3)))
+    y = BE.from_numpy(np.arange(4, dtype=np.int64) % 2)
+    _, steps = _steps(RNN, opt, metrics=())
+    assert steps.mode == "graph"
+    graph = steps._train_fn.get_concrete_function(x, y).graph
+    assigns = [op for op in graph.get_operations() if op.type == "AssignVariableOp"]
+    slots = 2 if isinstance(opt, (Adam, pf.optim.RMSprop)) else 1
+    assert len(assigns) >= slots * len(steps.model.trainable_variables)
+    assert [len(op.inputs[1].consumers()) for op in assigns] == [1] * len(assigns)
+    _, eager = _steps(RNN, opt, metrics=(), compile=False)
+    for _ in range(3):
+        steps.train(x, y, 0.05)
+        eager.train(x, y, 0.05)
+    got = [v.numpy() for v in steps.model.trainable_variables]
+    want = [v.numpy() for v in eager.model.trainable_variables]
+    assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+
+
 # -- a user-defined layer with its own parameter converters ---------------------------------
 @pf.layers.register_layer("TFTestScale")
 @dataclass(frozen=True)
