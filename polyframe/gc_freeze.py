@@ -3,10 +3,10 @@
 Importing torch, TensorFlow or JAX leaves 130,000-390,000 container objects (modules, classes,
 functions, their dicts) that live as long as the process. CPython's collector walks every one
 of them again in each full (generation-2) collection, 0.05-0.19 s apiece on the 2-core machine,
-and the first full collection after an import comes due a few thousand allocations later:
-inside the first training step (measured with ``gc.callbacks``: one 0.19 s collection in
-TensorFlow's first step of the digits MLP, two of 0.2 s in all in torch's, whose step itself
-takes 3 ms). So right after a backend has imported its framework, polyframe moves every object
+and the first full collection after an import comes due a few thousand allocations later,
+during building or training (measured with ``gc.callbacks``: one 0.19 s collection inside
+TensorFlow's first step of the digits MLP; two, 0.2 s in all, in torch's build and one-epoch
+``fit``; docs/footprint.md has the numbers). So right after a backend has imported its framework, polyframe moves every object
 alive at that moment into the collector's permanent generation (``gc.freeze()``, what vLLM and
 SGLang do after start-up): later collections skip them. Frozen objects are still freed by
 reference counting; only cyclic garbage that already exists at that moment is never collected
