@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 from datetime import timedelta
 from typing import Any
@@ -35,6 +36,24 @@ from polyframe_torch.collectives import all_reduce_sum, settle
 
 #: Seconds a collective waits for a peer before failing (a hung peer cannot hang the job).
 TIMEOUT_S = int(os.environ.get("POLYFRAME_DIST_TIMEOUT", "120"))
+
+
+def root_failure(failures: dict[int, Any]) -> tuple[int, Any]:
+    """The worker failure to report, from torch elastic's ``{rank: ProcessFailure}``: the cause,
+    not its consequences. A worker killed by a signal other than SIGTERM comes first, then one
+    that exited with an error status (its peers then fail on their broken collectives), then
+    one stopped by SIGTERM (what the launcher sends the others once one has failed); within
+    each, the earliest, then the lowest rank. torch's own ``get_first_failure`` takes the
+    earliest timestamp only, but its timestamps are whole seconds, so a killed worker and the
+    peers that ended because of it tie, and the lowest rank was reported."""
+
+    def order(item: tuple[int, Any]) -> tuple[int, int, int]:
+        rank, failure = item
+        code = failure.exitcode
+        kind = 2 if code == -signal.SIGTERM else (0 if code < 0 else 1)
+        return kind, failure.timestamp, rank
+
+    return min(failures.items(), key=order)
 
 
 def _leave() -> None:
@@ -178,7 +197,7 @@ class TorchEngine(AbstractEngine):
         try:
             elastic_launch(config, sys.executable)(*argv)
         except ChildFailedError as exc:
-            rank, failure = exc.get_first_failure()
+            rank, failure = root_failure(exc.failures)
             how = (
                 f"was killed by {failure.signal_name()}"
                 if failure.exitcode < 0
